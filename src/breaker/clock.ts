@@ -7,15 +7,18 @@ export interface TimerHandle {
 }
 
 export interface Clock {
-  /** Milliseconds, monotonic within a process (may be fractional). */
+  /**
+   * Epoch milliseconds, fractional, never going backwards within a process. Epoch-based so that
+   * processes sharing breaker state (Redis) compare times on one scale.
+   */
   now(): number;
   /** Runs `callback` after `ms`; the timer must not keep the process alive. */
   setTimer(ms: number, callback: () => void): TimerHandle;
 }
 
-/** Real time: a monotonic `now()` and unref'd timers. */
+/** Real time: high-resolution epoch time and unref'd timers. */
 export const systemClock: Clock = {
-  now: () => performance.now(),
+  now: () => performance.timeOrigin + performance.now(),
   setTimer(ms, callback) {
     const timer = setTimeout(callback, ms);
     timer.unref();
