@@ -1,0 +1,412 @@
+/**
+ * Breaker state shared by every replica through Redis.
+ *
+ * One `RedisState` per process holds two connections (commands, and a subscriber for pub/sub) and
+ * hands out one `BreakerStore` per upstream. Each transition the core computes is committed by a Lua
+ * compare-and-set that also publishes the new record, so counting and transitions are atomic and
+ * every replica's local view follows within a pub/sub hop. Reads are local: the closed-state
+ * success path never touches Redis.
+ *
+ * Redis is an optimisation, never a dependency of a call: nothing waits on it longer than `budgetMs`.
+ * When a command misses the budget or a connection drops, the state store is `degraded`: each store
+ * carries on with its local record, and a probe resynchronises every store once Redis answers again.
+ */
+import { Redis } from 'ioredis';
+import { systemClock, type Clock } from '../breaker/clock.js';
+import { initialRecord } from '../breaker/machine.js';
+import type { BreakerRecord, BreakerStore } from '../breaker/types.js';
+import { decodeRecord, encodeRecord, sameRecord } from './redis-record.js';
+
+export type StateStoreStatus = 'ok' | 'degraded';
+
+export interface StateStoreStatusEvent {
+  type: 'state_store';
+  status: StateStoreStatus;
+  /** Why the store degraded (absent on recovery). */
+  reason?: string;
+}
+
+export interface RedisStateOptions {
+  /** `redis://[user:password@]host[:port][/db]` (or `rediss://`). */
+  url: string;
+  /** The deployment: replicas with the same namespace share their circuits. */
+  namespace: string;
+  /** Longest wait on Redis on any call path. Default 50 ms. */
+  budgetMs?: number;
+  /** Longest wait for the first connection at start-up, before running degraded. Default 1000 ms. */
+  connectTimeoutMs?: number;
+  /** Keys expire this long after their last write, so abandoned namespaces do not accumulate. Default 24 h. */
+  ttlMs?: number;
+  /** How often a degraded state store tries Redis again. Default 250 ms. */
+  probeIntervalMs?: number;
+  clock?: Clock;
+}
+
+/** A `BreakerStore` whose record is shared through Redis. */
+export interface RedisBreakerStore extends BreakerStore {
+  readonly key: string;
+  status(): StateStoreStatus;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
+const NAME_HINT = "1-100 letters, digits, '.', '_' or '-'";
+
+/**
+ * Compare-and-set on the stored version. A missing key accepts any expected version, so the first
+ * writer after an expiry or a Redis restart seeds it. Returns {1} on success, {0, stored} on conflict.
+ */
+const COMPARE_AND_SET_LUA = `
+local stored = redis.call('HMGET', KEYS[1], 'v', 'r')
+local version = tonumber(stored[1])
+if version ~= nil and version ~= tonumber(ARGV[1]) then
+  return {0, stored[2] or false, stored[1]}
+end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'r', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PUBLISH', KEYS[1], ARGV[3])
+return {1}
+`;
+
+type CasReply = [1] | [0, string | null, string];
+
+interface CasClient {
+  shieldCompareAndSet(key: string, expected: number, next: number, record: string, ttlMs: number): Promise<CasReply>;
+}
+
+const MISSED_BUDGET: unique symbol = Symbol('missed budget');
+
+/** Throws with a message naming what is wrong; the CLI turns it into a usage error. */
+export function parseStateUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new RangeError(`expected a URL like redis://host:6379/0, got '${text}'`);
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new RangeError(`expected a redis:// or rediss:// URL, got '${url.protocol}'`);
+  }
+  if (url.hostname === '') throw new RangeError(`expected a host in '${text}'`);
+  const db = url.pathname.replace(/^\//, '');
+  if (db !== '' && !/^\d+$/.test(db)) throw new RangeError(`expected a database number after the host, got '/${db}'`);
+  return text;
+}
+
+export function validateStateName(kind: 'namespace' | 'upstream', name: string): string {
+  if (!NAME_PATTERN.test(name)) throw new RangeError(`state ${kind} '${name}' must be ${NAME_HINT}`);
+  return name;
+}
+
+export class RedisState {
+  private readonly commands: Redis;
+  private readonly subscriber: Redis;
+  private readonly stores = new Map<string, SharedStore>();
+  private readonly statusListeners = new Set<(event: StateStoreStatusEvent) => void>();
+  private readonly budgetMs: number;
+  private readonly ttlMs: number;
+  private readonly probeIntervalMs: number;
+  private readonly clock: Clock;
+  private degradedReason: string | undefined = 'not connected yet';
+  private recovering = false;
+  private probe: { cancel(): void } | undefined;
+  private closed = false;
+
+  private constructor(readonly namespace: string, options: RedisStateOptions) {
+    this.budgetMs = options.budgetMs ?? 50;
+    this.ttlMs = options.ttlMs ?? 24 * 60 * 60 * 1000;
+    this.probeIntervalMs = options.probeIntervalMs ?? 250;
+    this.clock = options.clock ?? systemClock;
+    const connection = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResubscribe: false,
+      connectTimeout: options.connectTimeoutMs ?? 1000,
+      retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
+    };
+    this.commands = new Redis(options.url, { ...connection, connectionName: `shield:${namespace}` });
+    this.subscriber = new Redis(options.url, { ...connection, connectionName: `shield:${namespace}:sub` });
+    this.commands.defineCommand('shieldCompareAndSet', { numberOfKeys: 1, lua: COMPARE_AND_SET_LUA });
+    for (const client of [this.commands, this.subscriber]) {
+      // ioredis reports connection errors as events; the close that follows is what degrades the store.
+      client.on('error', () => {});
+      client.on('close', () => this.degrade('connection to Redis lost'));
+      client.on('ready', () => void this.recover());
+    }
+    this.subscriber.on('message', (channel: string, message: string) => this.stores.get(channel)?.receive(message));
+  }
+
+  /**
+   * Connects both connections (waiting at most `connectTimeoutMs`). Redis being unreachable is not an
+   * error: the state starts degraded and keeps trying. A malformed URL or namespace throws.
+   */
+  static async connect(options: RedisStateOptions): Promise<RedisState> {
+    parseStateUrl(options.url);
+    validateStateName('namespace', options.namespace);
+    const state = new RedisState(options.namespace, options);
+    const deadline = options.connectTimeoutMs ?? 1000;
+    await state.withinBudget(
+      Promise.all([state.commands.connect(), state.subscriber.connect()]).catch(() => undefined),
+      deadline,
+    );
+    return state;
+  }
+
+  status(): StateStoreStatus {
+    return this.degradedReason === undefined ? 'ok' : 'degraded';
+  }
+
+  /** Status changes (degraded with a reason, ok on recovery); returns an unsubscribe function. */
+  onStatus(listener: (event: StateStoreStatusEvent) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /**
+   * The store for one upstream's circuit, loaded from Redis (within the connect budget) so a replica
+   * started later sees the shared state at once.
+   */
+  async store(upstream: string, initial: BreakerRecord = initialRecord()): Promise<RedisBreakerStore> {
+    validateStateName('upstream', upstream);
+    const key = `shield:${this.namespace}:${upstream}`;
+    if (this.stores.has(key)) throw new Error(`a state store for upstream '${upstream}' already exists`);
+    const store = new SharedStore(this, key, initial);
+    this.stores.set(key, store);
+    if (this.status() === 'degraded') {
+      await this.recover();
+      return store;
+    }
+    const subscribed = await this.withinBudget(this.subscriber.subscribe(key), this.budgetMs * 4);
+    if (subscribed === MISSED_BUDGET || !(await store.resync())) this.degrade('Redis did not answer in time while loading a circuit');
+    return store;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.probe?.cancel();
+    for (const store of this.stores.values()) store.detach();
+    this.stores.clear();
+    this.commands.disconnect();
+    this.subscriber.disconnect();
+  }
+
+  /** @internal Runs a Redis command, settling with MISSED_BUDGET after `ms` or when it fails. */
+  async withinBudget<T>(command: Promise<T>, ms = this.budgetMs): Promise<T | typeof MISSED_BUDGET> {
+    let timer: { cancel(): void } | undefined;
+    const missed = new Promise<typeof MISSED_BUDGET>((resolve) => {
+      timer = this.clock.setTimer(ms, () => resolve(MISSED_BUDGET));
+    });
+    try {
+      return await Promise.race([command.catch((): typeof MISSED_BUDGET => MISSED_BUDGET), missed]);
+    } finally {
+      timer?.cancel();
+    }
+  }
+
+  /** @internal */
+  compareAndSet(key: string, expected: number, next: BreakerRecord): Promise<CasReply | typeof MISSED_BUDGET> {
+    const client = this.commands as unknown as CasClient;
+    return this.withinBudget(client.shieldCompareAndSet(key, expected, next.version, encodeRecord(next), this.ttlMs));
+  }
+
+  /** @internal */
+  load(key: string): Promise<(string | null)[] | typeof MISSED_BUDGET> {
+    return this.withinBudget(this.commands.hmget(key, 'v', 'r'));
+  }
+
+  /** @internal Called when Redis missed a budget or a connection dropped. */
+  degrade(reason: string): void {
+    if (this.closed) return;
+    const wasOk = this.degradedReason === undefined;
+    this.degradedReason = reason;
+    this.scheduleProbe();
+    if (wasOk) this.emit({ type: 'state_store', status: 'degraded', reason });
+  }
+
+  private scheduleProbe(): void {
+    if (this.probe || this.closed) return;
+    this.probe = this.clock.setTimer(this.probeIntervalMs, () => {
+      this.probe = undefined;
+      void this.recover().then(() => {
+        if (this.degradedReason !== undefined) this.scheduleProbe();
+      });
+    });
+  }
+
+  /** Resynchronises every store once both connections are up; only then is the state `ok`. */
+  private async recover(): Promise<void> {
+    if (this.recovering || this.closed || this.degradedReason === undefined) return;
+    if (this.commands.status !== 'ready' || this.subscriber.status !== 'ready') {
+      this.scheduleProbe();
+      return;
+    }
+    this.recovering = true;
+    try {
+      const keys = [...this.stores.keys()];
+      // Subscribe before reading, so no change published after the read can be missed.
+      if (keys.length > 0) {
+        const subscribed = await this.withinBudget(this.subscriber.subscribe(...keys), this.budgetMs * 4);
+        if (subscribed === MISSED_BUDGET) return this.degrade('Redis did not answer SUBSCRIBE in time');
+      }
+      const results = await Promise.all([...this.stores.values()].map((store) => store.resync()));
+      if (results.some((ok) => !ok)) return this.degrade('Redis did not answer in time while resynchronising');
+      if (this.degradedReason !== undefined && !this.closed) {
+        this.degradedReason = undefined;
+        this.emit({ type: 'state_store', status: 'ok' });
+      }
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  private emit(event: StateStoreStatusEvent): void {
+    for (const listener of this.statusListeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure must not disturb the store.
+      }
+    }
+  }
+}
+
+class SharedStore implements RedisBreakerStore {
+  private local: BreakerRecord;
+  /** The local record changed while Redis could not be told. */
+  private changedWhileDegraded = false;
+  /** While resynchronising, published records are held here instead of applied. */
+  private heldDuringResync: BreakerRecord | undefined;
+  private resyncing = false;
+  private readonly listeners = new Set<(record: BreakerRecord) => void>();
+
+  constructor(
+    private readonly state: RedisState,
+    readonly key: string,
+    private readonly initial: BreakerRecord,
+  ) {
+    this.local = initial;
+  }
+
+  read(): BreakerRecord {
+    return this.local;
+  }
+
+  status(): StateStoreStatus {
+    return this.state.status();
+  }
+
+  subscribe(listener: (record: BreakerRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  compareAndSet(expected: BreakerRecord, next: BreakerRecord): BreakerRecord | Promise<BreakerRecord> {
+    if (this.state.status() === 'degraded') return this.compareAndSetLocally(expected, next);
+    return this.compareAndSetShared(expected, next);
+  }
+
+  async close(): Promise<void> {
+    this.detach();
+  }
+
+  private compareAndSetLocally(expected: BreakerRecord, next: BreakerRecord): BreakerRecord {
+    if (this.local.version !== expected.version) return this.local;
+    this.local = next;
+    this.changedWhileDegraded = true;
+    return next;
+  }
+
+  private async compareAndSetShared(expected: BreakerRecord, next: BreakerRecord): Promise<BreakerRecord> {
+    const reply = await this.state.compareAndSet(this.key, expected.version, next);
+    if (reply === MISSED_BUDGET) {
+      this.state.degrade('Redis did not answer a compare-and-set in time');
+      return this.compareAndSetLocally(expected, next);
+    }
+    if (reply[0] === 1) {
+      if (next.version > this.local.version) this.local = next;
+      return next;
+    }
+    const stored = this.decodeStored(reply[2], reply[1]);
+    // A published record may already be newer than the conflict reply; a stored version below the
+    // expected one means Redis holds another lineage (restarted, reseeded), and Redis wins.
+    if (stored.version >= this.local.version || stored.version < expected.version) this.local = stored;
+    return stored;
+  }
+
+  /** @internal A record published by some replica (this one included). */
+  receive(message: string): void {
+    const record = decodeRecord(message);
+    if (record === undefined) return;
+    if (this.resyncing) {
+      if (this.heldDuringResync === undefined || record.version > this.heldDuringResync.version) {
+        this.heldDuringResync = record;
+      }
+      return;
+    }
+    if (record.version > this.local.version) this.adopt(record);
+  }
+
+  /**
+   * @internal Brings the local record and Redis together after a disconnection: Redis wins, except
+   * that an empty Redis (restarted, expired) is seeded from the local record, and a trip that
+   * happened here while Redis was away is pushed over a closed shared circuit.
+   */
+  async resync(): Promise<boolean> {
+    this.resyncing = true;
+    this.heldDuringResync = undefined;
+    try {
+      const loaded = await this.state.load(this.key);
+      if (loaded === MISSED_BUDGET) return false;
+      const [version = null, text = null] = loaded;
+      const stored = version === null ? undefined : this.decodeStored(version, text);
+      let target: BreakerRecord;
+      if (stored === undefined) {
+        target = this.local.version === this.initial.version ? this.local : await this.push(this.local, this.local);
+      } else if (this.changedWhileDegraded && this.local.state === 'open' && stored.state === 'closed') {
+        target = await this.push(stored, this.local);
+      } else {
+        target = stored;
+      }
+      // Set by receive() while the awaits above were pending.
+      const held = this.heldDuringResync as BreakerRecord | undefined;
+      if (held !== undefined && held.version > target.version) target = held;
+      this.changedWhileDegraded = false;
+      if (!sameRecord(target, this.local)) this.adopt(target);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.resyncing = false;
+      this.heldDuringResync = undefined;
+    }
+  }
+
+  /** @internal */
+  detach(): void {
+    this.listeners.clear();
+  }
+
+  /** Writes `record`'s content over `over` as the next version; on conflict the stored record wins. */
+  private async push(over: BreakerRecord, record: BreakerRecord): Promise<BreakerRecord> {
+    const next = { ...record, version: over.version + 1 };
+    const reply = await this.state.compareAndSet(this.key, over.version, next);
+    if (reply === MISSED_BUDGET) throw new Error('Redis did not answer in time');
+    return reply[0] === 1 ? next : this.decodeStored(reply[2], reply[1]);
+  }
+
+  /** An undecodable stored value reads as a fresh circuit at the stored version, so the next write replaces it. */
+  private decodeStored(version: string | null, text: string | null): BreakerRecord {
+    return decodeRecord(text) ?? { ...this.initial, version: Number(version) || 0 };
+  }
+
+  private adopt(record: BreakerRecord): void {
+    this.local = record;
+    for (const listener of this.listeners) {
+      try {
+        listener(record);
+      } catch {
+        // The core's listener must not break the subscription for the others.
+      }
+    }
+  }
+}
