@@ -36,6 +36,8 @@ export interface GuardOptions {
   maxQueue?: number;
   /** Where the circuit's state lives; default in memory. */
   store?: BreakerStore;
+  /** Told when an event listener throws (the call goes on regardless); default a process warning. */
+  onListenerError?: (error: unknown, event: GuardEvent) => void;
 }
 
 /** What `/health` shows for one upstream (the plan's `.circuit_breakers.orchestrator`). */
@@ -52,6 +54,8 @@ export interface GuardSnapshot {
   queued: number;
   /** Set when an operator forced the state. */
   forced?: 'open' | 'closed';
+  /** Set when the guard runs without a breaker (`breaker: false`): state is always closed. */
+  disabled?: true;
 }
 
 export type StateChangeReason =
@@ -83,12 +87,18 @@ export interface Guard {
   execute<T>(fn: (signal: AbortSignal) => Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
   /** Time-aware: after the reset timeout it reports `half_open` without waiting for a call. */
   snapshot(): GuardSnapshot;
-  /** Subscribes to events; a throwing listener is reported on `console.error`-free channel (see implementation), never propagated. Returns an unsubscribe function. */
+  /** Subscribes to events; a throwing listener is reported through `onListenerError`, never propagated. Returns an unsubscribe function. */
   on(listener: (event: GuardEvent) => void): () => void;
-  forceOpen(): void;
-  forceClosed(): void;
+  /**
+   * Operator controls; a forced state holds until `reset()` or the other force. They take effect at
+   * once with the memory store; with a shared store they return the pending write.
+   */
+  forceOpen(): void | Promise<void>;
+  forceClosed(): void | Promise<void>;
   /** Back to closed with counters at 0, releasing any forced state. */
-  reset(): void;
+  reset(): void | Promise<void>;
+  /** Stops the guard's timers and its store subscription. */
+  dispose(): void;
 }
 
 /**
@@ -119,7 +129,8 @@ export interface BreakerStore {
   read(): BreakerRecord;
   /**
    * Replaces `expected` with `next` if the stored version is still `expected.version`. Returns the
-   * record now in force: `next` on success, the newer stored record on conflict (the caller retries).
+   * record now in force: `next` (or an equal copy) on success, the newer stored record on conflict
+   * (the caller recomputes its transition on it and tries again).
    */
   compareAndSet(expected: BreakerRecord, next: BreakerRecord): BreakerRecord | Promise<BreakerRecord>;
   /** Changes made elsewhere (another replica); returns an unsubscribe function. */
