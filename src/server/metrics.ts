@@ -1,0 +1,151 @@
+/**
+ * Prometheus metrics. Each server has its own registry (several servers may share a process in
+ * tests and in `shield verify`); the process metrics (RSS, open fds, event loop) are collected
+ * once per process and appended to every server's output.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Guard } from '../breaker/types.js';
+import type { CircuitState } from '../breaker/errors.js';
+
+export type CallOutcome = 'success' | 'orchestrator_error' | 'circuit_breaker_error' | 'overloaded' | 'invalid_arguments' | 'cancelled';
+
+/** From 25 µs so that sub-millisecond fast-fails land in their own buckets. */
+export const LATENCY_BUCKETS_S = [
+  0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+  30, 60,
+];
+
+const STATES: readonly CircuitState[] = ['closed', 'open', 'half_open'];
+
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+export interface CallRecorder {
+  /** Records one finished tool call; `seconds` is server-side time from request arrival. */
+  record(seconds: number): void;
+}
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly calls: Counter<'upstream' | 'tool' | 'outcome'>;
+  private readonly latency: Histogram<'upstream' | 'tool' | 'outcome'>;
+  private readonly transitions: Counter<'upstream' | 'from' | 'to'>;
+  private readonly rejections: Counter<'upstream' | 'reason'>;
+  private readonly recorders = new Map<string, CallRecorder>();
+
+  constructor(guards: ReadonlyMap<string, Guard>, sessionCount: () => number) {
+    const registers = [this.registry];
+    this.calls = new Counter({
+      name: 'shield_tool_calls_total',
+      help: 'Tool calls by upstream, tool and outcome.',
+      labelNames: ['upstream', 'tool', 'outcome'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'shield_tool_call_duration_seconds',
+      help: 'Server-side time per tool call, from request arrival to response, by outcome.',
+      labelNames: ['upstream', 'tool', 'outcome'],
+      buckets: LATENCY_BUCKETS_S,
+      registers,
+    });
+    this.transitions = new Counter({
+      name: 'shield_circuit_breaker_transitions_total',
+      help: 'Circuit state transitions by upstream.',
+      labelNames: ['upstream', 'from', 'to'],
+      registers,
+    });
+    this.rejections = new Counter({
+      name: 'shield_bulkhead_rejections_total',
+      help: 'Calls rejected at once because the bulkhead (max_concurrent + max_queue) was full.',
+      labelNames: ['upstream', 'reason'],
+      registers,
+    });
+    new Gauge({
+      name: 'shield_circuit_breaker_state',
+      help: 'Circuit state per upstream: 1 for the current state, 0 for the others.',
+      labelNames: ['upstream', 'state'],
+      registers,
+      collect() {
+        for (const [name, guard] of guards) {
+          const state = guard.snapshot().state;
+          for (const candidate of STATES) this.set({ upstream: name, state: candidate }, candidate === state ? 1 : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'shield_circuit_breaker_fail_counter',
+      help: 'Consecutive failures counted by the circuit breaker.',
+      labelNames: ['upstream'],
+      registers,
+      collect() {
+        for (const [name, guard] of guards) this.set({ upstream: name }, guard.snapshot().fail_counter);
+      },
+    });
+    new Gauge({
+      name: 'shield_upstream_in_flight',
+      help: 'Upstream calls in flight.',
+      labelNames: ['upstream'],
+      registers,
+      collect() {
+        for (const [name, guard] of guards) this.set({ upstream: name }, guard.snapshot().in_flight);
+      },
+    });
+    new Gauge({
+      name: 'shield_upstream_queued',
+      help: 'Calls waiting for a bulkhead slot.',
+      labelNames: ['upstream'],
+      registers,
+      collect() {
+        for (const [name, guard] of guards) this.set({ upstream: name }, guard.snapshot().queued);
+      },
+    });
+    new Gauge({
+      name: 'shield_mcp_sessions_open',
+      help: 'Open 2025-era MCP sessions.',
+      registers,
+      collect() {
+        this.set(sessionCount());
+      },
+    });
+    for (const name of guards.keys()) this.rejections.labels(name, 'overloaded').inc(0);
+  }
+
+  /** A recorder bound to its labels, so the hot path does no label lookups. */
+  recorder(upstream: string, tool: string, outcome: CallOutcome): CallRecorder {
+    const key = `${upstream}\u0000${tool}\u0000${outcome}`;
+    let recorder = this.recorders.get(key);
+    if (!recorder) {
+      const counter = this.calls.labels(upstream, tool, outcome);
+      const histogram = this.latency.labels(upstream, tool, outcome);
+      const rejection = outcome === 'overloaded' ? this.rejections.labels(upstream, 'overloaded') : undefined;
+      recorder = {
+        record(seconds) {
+          counter.inc();
+          histogram.observe(seconds);
+          rejection?.inc();
+        },
+      };
+      this.recorders.set(key, recorder);
+    }
+    return recorder;
+  }
+
+  transition(upstream: string, from: CircuitState, to: CircuitState): void {
+    this.transitions.labels(upstream, from, to).inc();
+  }
+
+  async text(): Promise<string> {
+    const [own, processText] = await Promise.all([this.registry.metrics(), processMetrics().metrics()]);
+    return `${own}\n${processText}`;
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

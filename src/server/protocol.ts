@@ -1,0 +1,352 @@
+/**
+ * The MCP endpoint's JSON-RPC layer, for both protocol eras, independent of node:http.
+ *
+ * - 2025 era (2025-03-26, 2025-06-18, 2025-11-25): `initialize` opens a session (`Mcp-Session-Id`),
+ *   every later message names it; unknown session → 404; notifications → 202.
+ * - 2026-07-28: no session; every request carries the `_meta` envelope and the `MCP-Protocol-Version`,
+ *   `Mcp-Method` (and for tools/call `Mcp-Name`) headers, which must agree with the body.
+ *
+ * Messages are validated with the MCP SDK's own zod schemas (`@modelcontextprotocol/core`).
+ */
+import {
+  CallToolRequestSchema,
+  CancelledNotificationSchema,
+  InitializeRequestSchema,
+  JSONRPCNotificationSchema,
+  JSONRPCRequestSchema,
+} from '@modelcontextprotocol/core';
+import type { Guard } from '../breaker/types.js';
+import type { Logger } from './logger.js';
+import type { ServerMetrics } from './metrics.js';
+import type { SessionStore } from './sessions.js';
+import { CallCancelledError, callTool } from './tool-call.js';
+import type { Tool } from './tools.js';
+import type { Upstream } from './upstream.js';
+
+export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+export const LEGACY_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'] as const;
+const LATEST_LEGACY = LEGACY_PROTOCOL_VERSIONS[0];
+
+const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
+const META_SERVER_INFO = 'io.modelcontextprotocol/serverInfo';
+
+export const JSONRPC = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+  /** The SDKs' "bad request" code for transport-level problems. */
+  badRequest: -32000,
+  sessionNotFound: -32001,
+  requestCancelled: -32800,
+  headerMismatch: -32020,
+  unsupportedProtocolVersion: -32022,
+} as const;
+
+type RequestId = string | number;
+
+/** What the HTTP layer writes back. `body` undefined means no body (202). */
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface IncomingPost {
+  /** Lower-cased header names. */
+  headers: Record<string, string | string[] | undefined>;
+  message: unknown;
+  /** Aborts when the HTTP client goes away. */
+  signal: AbortSignal;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
+}
+
+export interface EndpointDeps {
+  tools: ReadonlyMap<string, Tool>;
+  guards: ReadonlyMap<string, Guard>;
+  upstreams: ReadonlyMap<string, Upstream>;
+  sessions: SessionStore;
+  metrics: ServerMetrics;
+  logger: Logger;
+  serverInfo: { name: string; version: string };
+}
+
+export function rpcError(status: number, id: RequestId | null, code: number, message: string, data?: unknown): Reply {
+  const error: Record<string, unknown> = { code, message };
+  if (data !== undefined) error.data = data;
+  return { status, body: { jsonrpc: '2.0', id, error } };
+}
+
+function rpcResult(id: RequestId, result: unknown, headers?: Record<string, string>): Reply {
+  const reply: Reply = { status: 200, body: { jsonrpc: '2.0', id, result } };
+  if (headers) reply.headers = headers;
+  return reply;
+}
+
+function header(headers: IncomingPost['headers'], name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function envelopeVersion(params: unknown): unknown {
+  if (!isRecord(params) || !isRecord(params._meta)) return undefined;
+  return params._meta[META_PROTOCOL_VERSION];
+}
+
+/** `Mcp-Name` may carry a `=?base64?...?=` sentinel for names that are not plain header text. */
+function decodeNameHeader(value: string): string | undefined {
+  const trimmed = value.trim();
+  const sentinel = /^=\?base64\?(.*)\?=$/.exec(trimmed);
+  if (!sentinel) return trimmed;
+  try {
+    return Buffer.from(sentinel[1]!, 'base64').toString('utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export class McpEndpoint {
+  /** Calls that a `notifications/cancelled` may abort, keyed by session (or era) and request id. */
+  private readonly inFlight = new Map<string, AbortController>();
+  private readonly toolList: unknown[];
+
+  constructor(private readonly deps: EndpointDeps) {
+    this.toolList = [...deps.tools.values()].map((tool) => tool.descriptor);
+  }
+
+  get inFlightCalls(): number {
+    return this.inFlight.size;
+  }
+
+  /** Aborts every call in flight (shutdown after the grace period). */
+  abortAll(): void {
+    for (const controller of this.inFlight.values()) controller.abort(new CallCancelledError('the server is shutting down'));
+  }
+
+  async post(incoming: IncomingPost): Promise<Reply> {
+    const { message } = incoming;
+    if (Array.isArray(message)) {
+      return rpcError(400, null, JSONRPC.invalidRequest, 'Invalid Request: JSON-RPC batches are not supported; send one message per POST');
+    }
+    if (!isRecord(message)) return rpcError(400, null, JSONRPC.invalidRequest, 'Invalid Request: expected a JSON-RPC message object');
+    if ('method' in message && 'id' in message) {
+      const request = JSONRPCRequestSchema.safeParse(message);
+      if (!request.success) return this.invalidMessage(message, request.error.issues[0]);
+      return this.request(request.data as { id: RequestId; method: string; params?: Record<string, unknown> }, incoming);
+    }
+    if ('method' in message) {
+      const notification = JSONRPCNotificationSchema.safeParse(message);
+      if (!notification.success) return this.invalidMessage(message, notification.error.issues[0]);
+      return this.notification(notification.data as { method: string; params?: Record<string, unknown> }, incoming);
+    }
+    if ('result' in message || 'error' in message) {
+      // We never send requests to clients, so a response has nothing to answer.
+      return { status: 202 };
+    }
+    return rpcError(400, null, JSONRPC.invalidRequest, "Invalid Request: a JSON-RPC message needs a 'method' (or 'result'/'error')");
+  }
+
+  /** DELETE /mcp: ends a 2025-era session. */
+  delete(headers: IncomingPost['headers']): Reply {
+    const id = header(headers, 'mcp-session-id');
+    if (!id) return rpcError(400, null, JSONRPC.badRequest, 'Bad Request: Mcp-Session-Id header is required');
+    if (!this.deps.sessions.delete(id)) return rpcError(404, null, JSONRPC.sessionNotFound, 'Session not found');
+    return { status: 200 };
+  }
+
+  private invalidMessage(message: Record<string, unknown>, issue: { path: PropertyKey[]; message: string } | undefined): Reply {
+    const id = typeof message.id === 'string' || typeof message.id === 'number' ? message.id : null;
+    const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
+    return rpcError(400, id, JSONRPC.invalidRequest, `Invalid Request: ${where}${issue?.message ?? 'not a JSON-RPC 2.0 message'}`);
+  }
+
+  private async request(
+    request: { id: RequestId; method: string; params?: Record<string, unknown> },
+    incoming: IncomingPost,
+  ): Promise<Reply> {
+    const claimed = envelopeVersion(request.params);
+    const headerVersion = header(incoming.headers, 'mcp-protocol-version');
+    if (claimed !== undefined) return this.modernRequest(request, claimed, headerVersion, incoming);
+    if (headerVersion === MODERN_PROTOCOL_VERSION) {
+      return rpcError(
+        400,
+        request.id,
+        JSONRPC.invalidParams,
+        `Invalid params: the MCP-Protocol-Version header names ${MODERN_PROTOCOL_VERSION}, but params._meta lacks the required '${META_PROTOCOL_VERSION}' envelope key`,
+      );
+    }
+    if (request.method === 'initialize') return this.initialize(request);
+    if (headerVersion !== undefined && !(LEGACY_PROTOCOL_VERSIONS as readonly string[]).includes(headerVersion)) {
+      return rpcError(
+        400,
+        request.id,
+        JSONRPC.badRequest,
+        `Bad Request: unsupported MCP-Protocol-Version ${headerVersion}; supported: ${[MODERN_PROTOCOL_VERSION, ...LEGACY_PROTOCOL_VERSIONS].join(', ')}`,
+      );
+    }
+    const sessionId = header(incoming.headers, 'mcp-session-id');
+    if (!sessionId) {
+      return rpcError(400, request.id, JSONRPC.badRequest, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
+    }
+    if (!this.deps.sessions.touch(sessionId)) {
+      return rpcError(404, request.id, JSONRPC.sessionNotFound, 'Session not found');
+    }
+    return this.dispatch(request, sessionId, incoming, undefined);
+  }
+
+  private modernRequest(
+    request: { id: RequestId; method: string; params?: Record<string, unknown> },
+    claimed: unknown,
+    headerVersion: string | undefined,
+    incoming: IncomingPost,
+  ): Reply | Promise<Reply> {
+    if (claimed !== MODERN_PROTOCOL_VERSION) {
+      return rpcError(400, request.id, JSONRPC.unsupportedProtocolVersion, `Unsupported protocol version ${String(claimed)}`, {
+        supported: [MODERN_PROTOCOL_VERSION],
+        requested: claimed,
+      });
+    }
+    const mismatch = (text: string) => rpcError(400, request.id, JSONRPC.headerMismatch, `Bad Request: the request headers and body disagree: ${text}`);
+    if (headerVersion === undefined) return mismatch('the required MCP-Protocol-Version header is absent');
+    if (headerVersion !== claimed) {
+      return mismatch(`the body envelope names protocol version ${claimed} but the MCP-Protocol-Version header names ${headerVersion}`);
+    }
+    const methodHeader = header(incoming.headers, 'mcp-method');
+    if (methodHeader === undefined) return mismatch(`the body names method ${request.method} but the required Mcp-Method header is absent`);
+    if (methodHeader !== request.method) {
+      return mismatch(`the body names method ${request.method} but the Mcp-Method header names ${methodHeader}`);
+    }
+    if (request.method === 'tools/call' && typeof request.params?.name === 'string') {
+      const nameHeader = header(incoming.headers, 'mcp-name');
+      if (nameHeader === undefined) return mismatch(`the body carries params.name="${request.params.name}" but the required Mcp-Name header is absent`);
+      const decoded = decodeNameHeader(nameHeader);
+      if (decoded !== request.params.name) {
+        return mismatch(`the body carries params.name="${request.params.name}" but the Mcp-Name header names "${nameHeader}"`);
+      }
+    }
+    return this.dispatch(request, undefined, incoming, { [META_SERVER_INFO]: this.deps.serverInfo });
+  }
+
+  private initialize(request: { id: RequestId; method: string; params?: Record<string, unknown> }): Reply {
+    const parsed = InitializeRequestSchema.safeParse(request);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return rpcError(200, request.id, JSONRPC.invalidParams, `Invalid params: ${issue?.path.map(String).join('.')}: ${issue?.message}`);
+    }
+    const requested = parsed.data.params.protocolVersion;
+    const version = (LEGACY_PROTOCOL_VERSIONS as readonly string[]).includes(requested) ? requested : LATEST_LEGACY;
+    const session = this.deps.sessions.create(version);
+    return rpcResult(
+      request.id,
+      {
+        protocolVersion: version,
+        capabilities: { tools: { listChanged: false } },
+        serverInfo: this.deps.serverInfo,
+        instructions: 'Every tool call goes through a bulkhead, a circuit breaker and a timeout; failures carry structuredContent.error.',
+      },
+      { 'mcp-session-id': session.id },
+    );
+  }
+
+  private async dispatch(
+    request: { id: RequestId; method: string; params?: Record<string, unknown> },
+    sessionId: string | undefined,
+    incoming: IncomingPost,
+    modernMeta: Record<string, unknown> | undefined,
+  ): Promise<Reply> {
+    const finish = (result: Record<string, unknown>): Reply =>
+      rpcResult(request.id, modernMeta ? { ...result, resultType: 'complete', _meta: modernMeta } : result);
+    switch (request.method) {
+      case 'ping':
+        return finish({});
+      case 'server/discover':
+        if (!modernMeta) break;
+        return finish({
+          supportedVersions: [MODERN_PROTOCOL_VERSION],
+          capabilities: { tools: { listChanged: false } },
+          ttlMs: 0,
+          cacheScope: 'private',
+        });
+      case 'tools/list':
+        return finish(modernMeta ? { tools: this.toolList, ttlMs: 0, cacheScope: 'private' } : { tools: this.toolList });
+      case 'tools/call':
+        return this.toolsCall(request, sessionId, incoming, finish);
+      case 'initialize':
+        return rpcError(400, request.id, JSONRPC.invalidRequest, `Invalid Request: initialize is not part of protocol revision ${MODERN_PROTOCOL_VERSION}`);
+      default:
+        break;
+    }
+    return rpcError(200, request.id, JSONRPC.methodNotFound, `Method not found: ${request.method}`);
+  }
+
+  private async toolsCall(
+    request: { id: RequestId; method: string; params?: Record<string, unknown> },
+    sessionId: string | undefined,
+    incoming: IncomingPost,
+    finish: (result: Record<string, unknown>) => Reply,
+  ): Promise<Reply> {
+    const parsed = CallToolRequestSchema.safeParse(request);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return rpcError(200, request.id, JSONRPC.invalidParams, `Invalid params: ${issue?.path.map(String).join('.')}: ${issue?.message}`);
+    }
+    const name = parsed.data.params.name;
+    const tool = this.deps.tools.get(name);
+    if (!tool) {
+      return rpcError(200, request.id, JSONRPC.invalidParams, `Unknown tool: ${name}`, { available: [...this.deps.tools.keys()] });
+    }
+    const upstreamName = tool.config.upstream;
+    const guard = this.deps.guards.get(upstreamName)!;
+    const upstream = this.deps.upstreams.get(upstreamName)!;
+    const key = `${sessionId ?? '-'}\u0000${String(request.id)}`;
+    const controller = new AbortController();
+    const onDisconnect = () => controller.abort(new CallCancelledError('the client disconnected'));
+    incoming.signal.addEventListener('abort', onDisconnect, { once: true });
+    this.inFlight.set(key, controller);
+    try {
+      const { result, outcome, error } = await callTool(tool, parsed.data.params.arguments, guard, upstream, controller.signal);
+      this.deps.metrics.recorder(upstreamName, name, outcome).record((performance.now() - incoming.startedAt) / 1000);
+      if (error && error.type === 'orchestrator_error') {
+        this.deps.logger.warn({ event: 'tool_call_failed', tool: name, upstream: upstreamName, error }, error.message);
+      } else if (this.deps.logger.isLevelEnabled('debug')) {
+        this.deps.logger.debug({ event: 'tool_call', tool: name, upstream: upstreamName, outcome }, outcome);
+      }
+      return finish(result as unknown as Record<string, unknown>);
+    } catch (error) {
+      if (!(error instanceof CallCancelledError)) throw error;
+      this.deps.metrics.recorder(upstreamName, name, 'cancelled').record((performance.now() - incoming.startedAt) / 1000);
+      this.deps.logger.info({ event: 'tool_call_cancelled', tool: name, upstream: upstreamName }, error.message);
+      return rpcError(200, request.id, JSONRPC.requestCancelled, `Request cancelled: ${error.message}`);
+    } finally {
+      incoming.signal.removeEventListener('abort', onDisconnect);
+      this.inFlight.delete(key);
+    }
+  }
+
+  private notification(notification: { method: string; params?: Record<string, unknown> }, incoming: IncomingPost): Reply {
+    const modern = envelopeVersion(notification.params) !== undefined;
+    let sessionId: string | undefined;
+    if (!modern) {
+      sessionId = header(incoming.headers, 'mcp-session-id');
+      if (!sessionId) return rpcError(400, null, JSONRPC.badRequest, 'Bad Request: Mcp-Session-Id header is required (send initialize first)');
+      if (!this.deps.sessions.touch(sessionId)) return rpcError(404, null, JSONRPC.sessionNotFound, 'Session not found');
+    }
+    if (notification.method === 'notifications/cancelled') {
+      const cancelled = CancelledNotificationSchema.safeParse(notification);
+      const requestId = cancelled.success ? cancelled.data.params.requestId : undefined;
+      if (requestId !== undefined) {
+        const reason = cancelled.success ? cancelled.data.params.reason : undefined;
+        this.inFlight
+          .get(`${sessionId ?? '-'}\u0000${String(requestId)}`)
+          ?.abort(new CallCancelledError(`the client cancelled the call${reason ? ` (${reason})` : ''}`));
+      }
+    }
+    return { status: 202 };
+  }
+}
