@@ -44,7 +44,7 @@ export async function assembleHandle(parts: HandleParts): Promise<ChaosHandle> {
   const { state, listener } = parts;
   const modes = new ModeSwitch(state, listener, parts.onModeChange);
   await listener.open();
-  await modes.apply(toMode(parts.initialMode ?? { mode: 'healthy' }));
+  await modes.apply(toMode(parts.initialMode ?? { mode: 'healthy' }), false);
   const dataUrl = () => `http://${formatHost(parts.host)}:${listener.port}`;
 
   const status = (): ChaosStatus => ({

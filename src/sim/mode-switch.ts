@@ -16,7 +16,8 @@ export class ModeSwitch {
     private readonly onChange?: (mode: Mode) => void,
   ) {}
 
-  apply(mode: Mode): Promise<void> {
+  /** `notify: false` for the initial mode, which the caller announces itself. */
+  apply(mode: Mode, notify = true): Promise<void> {
     const run = this.queue.then(async () => {
       if (this.closed) throw new Error('already closed');
       if (mode.mode === 'down') {
@@ -26,7 +27,7 @@ export class ModeSwitch {
         await this.listener.open();
         this.state.set(mode);
       }
-      this.onChange?.(mode);
+      if (notify) this.onChange?.(mode);
     });
     this.queue = run.catch(() => undefined);
     return run;
