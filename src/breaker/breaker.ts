@@ -40,21 +40,6 @@ function isPromise<T>(value: MaybePromise<T>): value is Promise<T> {
   return typeof (value as Promise<T> | undefined)?.then === 'function';
 }
 
-function sameRecord(a: BreakerRecord, b: BreakerRecord): boolean {
-  return (
-    a === b ||
-    (a.version === b.version &&
-      a.state === b.state &&
-      a.failCounter === b.failCounter &&
-      a.openedAt === b.openedAt &&
-      a.trips === b.trips &&
-      a.trialSuccesses === b.trialSuccesses &&
-      a.forced === b.forced &&
-      a.trialLeases.length === b.trialLeases.length &&
-      a.trialLeases.every((lease, i) => lease === b.trialLeases[i]))
-  );
-}
-
 export class CircuitBreaker {
   readonly name: string;
   readonly policy: BreakerPolicy;
@@ -237,7 +222,9 @@ export class CircuitBreaker {
     if (next === null) return null;
     const stored = this.store.compareAndSet(current, next.record);
     const settle = (result: BreakerRecord): MaybePromise<Transition | null> => {
-      if (sameRecord(result, next.record)) {
+      // Identity, not equality: two replicas can compute equal records from the same base, and only
+      // one of them won.
+      if (result === next.record) {
         this.observe(result, next.reason ?? 'reset_timeout');
         return next;
       }

@@ -129,8 +129,9 @@ export interface BreakerStore {
   read(): BreakerRecord;
   /**
    * Replaces `expected` with `next` if the stored version is still `expected.version`. Returns the
-   * record now in force: `next` (or an equal copy) on success, the newer stored record on conflict
-   * (the caller recomputes its transition on it and tries again).
+   * record now in force: `next` itself (the same object, not a copy) on success, the newer stored
+   * record on conflict (the caller recomputes its transition on it and tries again). Identity is what
+   * tells them apart: two replicas can compute equal records from the same base, and only one won.
    */
   compareAndSet(expected: BreakerRecord, next: BreakerRecord): BreakerRecord | Promise<BreakerRecord>;
   /** Changes made elsewhere (another replica); returns an unsubscribe function. */
