@@ -47,7 +47,8 @@ function waiter(read: () => number): { wait(n: number): Promise<void>; check(): 
   };
 }
 
-export async function startUpstream(mode: UpstreamMode = 'ok'): Promise<TestUpstream> {
+/** Starts the upstream; pass `port` to come back on the address of one that was closed. */
+export async function startUpstream(mode: UpstreamMode = 'ok', port = 0): Promise<TestUpstream> {
   const hung = new Set<ServerResponse>();
   const state: TestUpstream = {
     url: '',
@@ -114,7 +115,7 @@ export async function startUpstream(mode: UpstreamMode = 'ok'): Promise<TestUpst
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return state;
 }
