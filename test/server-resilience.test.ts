@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { connectClient, deadUrl, orchestratorConfig, startShield, startUpstream, toolError } from './server-helpers.js';
-import type { TestServer } from './server-helpers.js';
+import type { RawBody, TestServer } from './server-helpers.js';
 
 const QUERY = { name: 'lightrag_query', arguments: { query: 'test', mode: 'hybrid' } };
 
-async function healthOf(shield: TestServer): Promise<any> {
+async function healthOf(shield: TestServer): Promise<RawBody> {
   const response = await fetch(`${shield.origin}/health`);
   assert.equal(response.status, 200);
   return response.json();
