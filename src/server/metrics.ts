@@ -22,6 +22,10 @@ function processMetrics(): Registry {
   if (!processRegistry) {
     processRegistry = new Registry();
     collectDefaultMetrics({ register: processRegistry });
+    // Gauges named `_total` fail `promtool check metrics`; the per-type gauges without the suffix stay.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+      processRegistry.removeSingleMetric(name);
+    }
   }
   return processRegistry;
 }
@@ -79,8 +83,8 @@ export class ServerMetrics {
       },
     });
     new Gauge({
-      name: 'shield_circuit_breaker_fail_counter',
-      help: 'Consecutive failures counted by the circuit breaker.',
+      name: 'shield_circuit_breaker_consecutive_failures',
+      help: 'Consecutive failures counted by the circuit breaker (/health fail_counter).',
       labelNames: ['upstream'],
       registers,
       collect() {
