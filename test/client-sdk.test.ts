@@ -65,7 +65,7 @@ for (const { flavour, json, protocol, era } of cases) {
 
 describe('client timeouts, sessions and failures', () => {
   it('times a call out, sends notifications/cancelled and keeps working', async () => {
-    const server = await startBareServer({ latencyMs: () => 300 });
+    const server = await startBareServer({ fixedMs: 300 });
     const client = await connect(server.url);
     try {
       const outcome = await client.callTool('echo', {}, { timeoutMs: 50 });
@@ -108,7 +108,7 @@ describe('client timeouts, sessions and failures', () => {
   });
 
   it('aborting a call through its signal rejects with AbortError', async () => {
-    const server = await startBareServer({ latencyMs: () => 500 });
+    const server = await startBareServer({ fixedMs: 500 });
     const client = await connect(server.url);
     try {
       const controller = new AbortController();

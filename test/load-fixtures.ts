@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { Worker } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod';
 import { McpServer as McpServerV1 } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -204,65 +205,91 @@ export async function startSdkServer(flavour: SdkFlavour, options: { json?: bool
 }
 
 export interface BareServerOptions {
-  /** Latency of each tools/call, decided when it arrives (ms since the server started). */
-  latencyMs?: (sinceStartMs: number) => number;
-  /** Answer tools/call as SSE instead of JSON. */
+  /** Latency of every tools/call, ms (default 0: answer at once). */
+  fixedMs?: number;
+  /** A stall: calls arriving within `durationMs` from `afterFirstCallMs` after the first call are all answered when it ends. */
+  stall?: { afterFirstCallMs: number; durationMs: number };
+  /** Answer tools/call as SSE (with a comment and a priming event) instead of JSON. */
   sse?: boolean;
 }
 
 /**
  * A bare JSON-RPC endpoint speaking just enough 2025-era MCP (initialize, notifications, tools/list,
- * tools/call): the reference for accuracy tests and the benchmark, with no SDK overhead.
+ * tools/call), with no SDK overhead. It runs on its own worker thread, so its timers are not delayed
+ * by the load generator under test: the reference for accuracy tests and the benchmark.
  */
 export async function startBareServer(options: BareServerOptions = {}): Promise<RunningServer & { calls: () => number; cancels: () => number }> {
-  const started = performance.now();
-  let calls = 0;
-  let cancels = 0;
-  const server = http.createServer((req, res) => {
-    readBody(req).then(
-      (text) => {
-        if (req.method === 'DELETE') return void res.writeHead(200).end();
-        if (req.method !== 'POST') return void res.writeHead(405).end();
-        const message = JSON.parse(text) as { id?: number; method: string; params?: { requestId?: number } };
-        if (message.id === undefined) {
-          if (message.method === 'notifications/cancelled') cancels++;
-          return void res.writeHead(202).end();
-        }
-        const reply = (result: unknown): void => {
-          const json = JSON.stringify({ jsonrpc: '2.0', id: message.id, result });
-          if (options.sse) {
-            res.writeHead(200, { 'content-type': 'text/event-stream' });
-            res.end(`: priming\n\nevent: message\ndata: ${json}\n\n`);
-          } else {
-            res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
-            res.end(json);
-          }
-        };
-        switch (message.method) {
-          case 'initialize':
-            return reply({ protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'bare', version: '1' } });
-          case 'tools/list':
-            return reply({ tools: [{ name: 'echo', inputSchema: { type: 'object' } }] });
-          case 'tools/call': {
-            calls++;
-            const delay = options.latencyMs?.(performance.now() - started) ?? 0;
-            const answer = (): void => reply({ content: [{ type: 'text', text: 'ok' }] });
-            if (delay > 0) setTimeout(answer, delay);
-            else answer();
-            return;
-          }
-          default: {
-            const json = JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: -32601, message: 'Method not found' } });
-            res.writeHead(200, { 'content-type': 'application/json' }).end(json);
-          }
-        }
-      },
-      () => res.destroy(),
-    );
+  const counters = new Int32Array(new SharedArrayBuffer(8));
+  const worker = new Worker(BARE_SERVER_SOURCE, { eval: true, workerData: { options, counters } });
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
   });
-  const running = await listen(server);
-  return { ...running, calls: () => calls, cancels: () => cancels };
+  return {
+    url: new URL(`http://127.0.0.1:${port}/mcp`),
+    port,
+    calls: () => Atomics.load(counters, 0),
+    cancels: () => Atomics.load(counters, 1),
+    close: async () => {
+      await worker.terminate();
+    },
+  };
 }
+
+const BARE_SERVER_SOURCE = `
+const http = require('node:http');
+const { parentPort, workerData } = require('node:worker_threads');
+const { options, counters } = workerData;
+let firstCall;
+const server = http.createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => {
+    if (req.method === 'DELETE') return void res.writeHead(200).end();
+    if (req.method !== 'POST') return void res.writeHead(405).end();
+    const message = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    if (message.id === undefined) {
+      if (message.method === 'notifications/cancelled') Atomics.add(counters, 1, 1);
+      return void res.writeHead(202).end();
+    }
+    const reply = (result) => {
+      const json = JSON.stringify({ jsonrpc: '2.0', id: message.id, result });
+      if (options.sse) {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(': priming\\n\\nid: 1\\ndata:\\n\\nevent: message\\ndata: ' + json + '\\n\\n');
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+        res.end(json);
+      }
+    };
+    switch (message.method) {
+      case 'initialize':
+        return reply({ protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'bare', version: '1' } });
+      case 'tools/list':
+        return reply({ tools: [{ name: 'echo', inputSchema: { type: 'object' } }] });
+      case 'tools/call': {
+        Atomics.add(counters, 0, 1);
+        const now = performance.now();
+        firstCall ??= now;
+        let delay = options.fixedMs ?? 0;
+        if (options.stall) {
+          const start = firstCall + options.stall.afterFirstCallMs;
+          const end = start + options.stall.durationMs;
+          if (now >= start && now < end) delay = Math.max(delay, end - now);
+        }
+        const answer = () => reply({ content: [{ type: 'text', text: 'ok' }] });
+        if (delay > 0) setTimeout(answer, delay);
+        else answer();
+        return;
+      }
+      default:
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: message.id, error: { code: -32601, message: 'Method not found' } }));
+    }
+  });
+});
+server.keepAliveTimeout = 30000;
+server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+`;
 
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -16,3 +16,4 @@ export { classifyResult, resultText, type CallOutcome, type ToolResult } from '.
 export { fetchHealth, HealthError, type FetchHealthOptions, type HealthSnapshot } from './health.js';
 export { healthUrlFor, parseServerUrl, SERVER_URL_HINT } from './server-url.js';
 export { SseReader } from './sse.js';
+export { connectForCommand, requireTool } from './command-connect.js';

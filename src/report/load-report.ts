@@ -156,10 +156,10 @@ export interface CircuitReport {
   /** Earliest moment the circuit was seen open, by `/health` or by a `circuit_breaker_error` result. */
   first_open_ms: number | null;
   first_open_source: 'health' | 'call' | null;
-  /** Calls sent after `first_open_ms`, and how they ended. */
+  /** Calls sent after `first_open_ms`, and how many of them failed fast. */
   calls_after_open: number;
   fast_fails_after_open: number;
-  /** Latency of the `circuit_breaker_error` results; null when none. */
+  /** Latency of the fast-fails (`circuit_breaker_error` and `overloaded`: never reached the upstream); null when none. */
   fast_fail: LatencyDistribution | null;
 }
 
