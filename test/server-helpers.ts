@@ -29,6 +29,8 @@ export interface TestUpstream {
   /** Resolves when `received` reaches n. */
   waitForRequests(n: number): Promise<void>;
   waitForAborts(n: number): Promise<void>;
+  /** Answers every hung request successfully. */
+  release(): void;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,13 @@ export async function startUpstream(mode: UpstreamMode = 'ok', port = 0): Promis
     lastHeaders: {},
     waitForRequests: (n) => received.wait(n),
     waitForAborts: (n) => aborted.wait(n),
+    release: () => {
+      for (const res of hung) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ response: 'released' }));
+      }
+      hung.clear();
+    },
     close: async () => {
       for (const res of hung) res.destroy();
       server.closeAllConnections();
@@ -168,7 +177,12 @@ export async function connectClient(era: Era, url: string, headers: Record<strin
   if (era === 'v1') {
     const client = new ClientV1({ name: 'test-v1', version: '1.0.0' });
     await client.connect(new TransportV1(new URL(url), { requestInit: { headers } }));
-    return client as unknown as AnyClient;
+    // v1's callTool takes a result schema before the request options.
+    return {
+      listTools: () => client.listTools(),
+      callTool: (params, options) => client.callTool(params, undefined, options),
+      close: () => client.close(),
+    } as AnyClient;
   }
   const client = new ClientV2(
     { name: 'test-v2', version: '1.0.0' },

@@ -210,7 +210,7 @@ describe('HTTP front: bad input, security, operations', () => {
 
     const opened = await admin('open', 'admin-secret');
     assert.equal(opened.status, 200);
-    assert.equal((await opened.json()).breaker.state, 'open');
+    assert.equal(((await opened.json()) as RawBody).breaker.state, 'open');
     const before = upstream.received;
     const client = await connectClient('v2-modern', shield.url);
     try {
@@ -227,7 +227,7 @@ describe('HTTP front: bad input, security, operations', () => {
   });
 
   it('/health is the documented shape', async () => {
-    const body = await (await fetch(`${shield.origin}/health`)).json();
+    const body = (await (await fetch(`${shield.origin}/health`)).json()) as RawBody;
     assert.equal(body.status, 'ok');
     assert.equal(typeof body.version, 'string');
     assert.equal(typeof body.uptime_s, 'number');
@@ -264,7 +264,7 @@ describe('HTTP front: bad input, security, operations', () => {
   it('unknown routes are 404 with the list of routes', async () => {
     const reply = await fetch(`${shield.origin}/nope`);
     assert.equal(reply.status, 404);
-    assert.match((await reply.json()).error, /routes: POST \/mcp/);
+    assert.match(((await reply.json()) as RawBody).error, /routes: POST \/mcp/);
   });
 });
 
@@ -285,7 +285,8 @@ describe('HTTP front: bearer auth and no admin token', () => {
       for (const era of ['v1', 'v2-legacy', 'v2-modern'] as const) {
         const client = await connectClient(era, shield.url, { authorization: 'Bearer t0k3n' });
         try {
-          assert.equal((await client.callTool({ name: 'lightrag_query', arguments: { query: 'q' } })).isError, undefined, era);
+          const result = await client.callTool({ name: 'lightrag_query', arguments: { query: 'q' } });
+          assert.equal(result.isError, undefined, `${era}: ${JSON.stringify(result)}`);
         } finally {
           await client.close();
         }

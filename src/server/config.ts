@@ -112,6 +112,7 @@ const fraction = z
   .number({ error: 'expected a fraction from 0 to 1' })
   .min(0, { error: 'expected a fraction from 0 to 1' })
   .max(1, { error: 'expected a fraction from 0 to 1' });
+/** Durations in milliseconds. A `.default()` is an output value, so defaults are written in ms. */
 const durationMs = z.union([z.string(), z.number()], { error: `expected ${DURATION_HINT}` }).transform((value, ctx) => {
   const ms = parseDuration(value);
   if (ms === undefined) {
@@ -137,7 +138,7 @@ const breakerSchema = z
   .strictObject({
     enabled: z.boolean({ error: 'expected true or false' }).default(true),
     fail_max: positiveInt.default(5),
-    reset_timeout: durationMs.default(60),
+    reset_timeout: durationMs.default(60_000),
     half_open_max_calls: positiveInt.default(1),
     success_threshold: positiveInt.default(1),
     failure_rate: z
@@ -159,7 +160,7 @@ const upstreamSchema = z.strictObject({
   url: httpUrl,
   api_key: z.string().optional(),
   headers: z.record(z.string(), z.string({ error: 'expected a string' })).default({}),
-  timeout: durationMs.default(30),
+  timeout: durationMs.default(30_000),
   max_concurrent: positiveInt.optional(),
   max_queue: nonNegativeInt.default(0),
   connections: positiveInt.default(128),
@@ -185,12 +186,13 @@ const fileSchema = z.strictObject({
       port: z.number().int().min(0).max(65535, { error: 'expected a port from 0 to 65535' }).default(8081),
       allowed_hosts: stringList.default([]),
       allowed_origins: stringList.default([]),
-      auth_tokens: stringList.default([]),
-      admin_token: z.string().min(1, { error: 'expected a non-empty token' }).optional(),
+      auth_tokens: stringList.default([]).transform((tokens) => tokens.filter((token) => token !== '')),
+      // Empty means unset, so `${SHIELD_ADMIN_TOKEN:-}` in a file leaves the admin routes off.
+      admin_token: z.string({ error: 'expected a string' }).optional(),
       max_body_bytes: positiveInt.default(1_048_576),
-      session_idle_timeout: durationMs.default(1800),
+      session_idle_timeout: durationMs.default(1_800_000),
       max_sessions: positiveInt.default(10_000),
-      shutdown_grace: durationMs.default(10),
+      shutdown_grace: durationMs.default(10_000),
     })
     .default({
       host: '127.0.0.1',
@@ -317,7 +319,7 @@ function fromFile(file: FileConfig): ShieldConfig {
       sessionIdleTimeoutMs: s.session_idle_timeout,
       maxSessions: s.max_sessions,
       shutdownGraceMs: s.shutdown_grace,
-      ...(s.admin_token === undefined ? {} : { adminToken: s.admin_token }),
+      ...(s.admin_token ? { adminToken: s.admin_token } : {}),
     },
     log: file.log,
     upstreams,

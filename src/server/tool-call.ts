@@ -69,7 +69,9 @@ export async function callTool(
     if (isRecord(answer.body)) result.structuredContent = answer.body;
     return { result, outcome: 'success' };
   } catch (error) {
-    if (signal.aborted) throw new CallCancelledError('the caller cancelled the call');
+    if (signal.aborted) {
+      throw signal.reason instanceof CallCancelledError ? signal.reason : new CallCancelledError('the caller cancelled the call');
+    }
     if (!isShieldError(error)) throw error;
     const json = error.toJSON();
     json.upstream ??= upstream.name;
