@@ -236,7 +236,10 @@ export class RedisState {
   /** Resynchronises every store once both connections are up; only then is the state `ok`. */
   private async recover(): Promise<void> {
     if (this.recovering || this.closed || this.degradedReason === undefined) return;
-    if (this.commands.status !== 'ready' || this.subscriber.status !== 'ready') {
+    const connected = this.commands.status === 'ready' && this.subscriber.status === 'ready';
+    // Replies still owed from before mean Redis is still stalled; asking again would only pile up commands.
+    const stalled = this.commands.commandQueue.length > 0 || this.subscriber.commandQueue.length > 0;
+    if (!connected || stalled) {
       this.scheduleProbe();
       return;
     }
