@@ -54,20 +54,23 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
   const target = parseTarget(options.target);
   const host = options.host ?? '127.0.0.1';
   const state = new ChaosState();
-  const server = createServer({ noDelay: true });
+  // Half-open connections pass through as they are: a caller may finish sending and still read.
+  const server = createServer({ noDelay: true, allowHalfOpen: true });
   const listener = new SwitchableListener(server, host, options.port ?? 0);
 
   server.on('connection', (client: Socket) => {
     const connectionFaulty = state.acceptConnection();
-    const upstream = connect({ host: target.host, port: target.port, noDelay: true });
+    const upstream = connect({ host: target.host, port: target.port, noDelay: true, allowHalfOpen: true });
     listener.track(upstream);
     let awaitingRequest = true;
     let blackHoled = false;
-    /** Client bytes held back by `slow`, in order. */
+    /** Client bytes held back by `slow`, in order, and whether the client finished sending meanwhile. */
     let held: Buffer[] | undefined;
+    let endAfterHeld = false;
+    let slowTimer: NodeJS.Timeout | undefined;
 
     const forward = (chunk: Buffer) => {
-      if (!upstream.write(chunk)) {
+      if (!upstream.write(chunk) && !client.isPaused()) {
         client.pause();
         upstream.once('drain', () => client.resume());
       }
@@ -82,16 +85,15 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
           blackHoled = true;
           upstream.destroy();
           return;
-        case 'slow': {
+        case 'slow':
           held = [chunk];
-          const timer = setTimeout(() => {
+          slowTimer = setTimeout(() => {
             const chunks = held ?? [];
             held = undefined;
             for (const piece of chunks) forward(piece);
+            if (endAfterHeld) upstream.end();
           }, fault.delayMs);
-          client.once('close', () => clearTimeout(timer));
           return;
-        }
         case 'error':
           finish(httpResponse(fault.status, 'Error', errorReply(fault.status).body));
           return;
@@ -123,13 +125,15 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
     });
     upstream.on('data', (chunk: Buffer) => {
       awaitingRequest = true;
-      if (!client.write(chunk)) {
+      if (!client.write(chunk) && !upstream.isPaused()) {
         upstream.pause();
         client.once('drain', () => upstream.resume());
       }
     });
     client.on('end', () => {
-      if (!blackHoled) upstream.end();
+      if (blackHoled) client.end();
+      else if (held !== undefined) endAfterHeld = true;
+      else upstream.end();
     });
     upstream.on('end', () => {
       if (!blackHoled) client.end();
@@ -139,7 +143,10 @@ export async function startChaosProxy(options: ChaosProxyOptions): Promise<Chaos
       if (!blackHoled) client.destroy();
     });
     client.on('error', () => upstream.destroy());
-    client.on('close', () => upstream.destroy());
+    client.on('close', () => {
+      clearTimeout(slowTimer);
+      upstream.destroy();
+    });
   });
 
   return assembleHandle({
