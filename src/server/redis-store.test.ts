@@ -171,3 +171,14 @@ test('Redis killed: degraded at once; restarted empty: the local record seeds it
   assert.deepEqual(storeB.read(), storeA.read());
   assert.deepEqual(decodeRecord(await admin.hget(storeA.key, 'r')), storeA.read(), 'the restarted Redis was seeded');
 });
+
+test('a replica started while Redis is down serves locally and joins once Redis comes up', async () => {
+  await redis.kill();
+  const state = await connect(freshNamespace(), { probeIntervalMs: 50 });
+  assert.equal(state.status(), 'degraded');
+  const store = await state.store('orchestrator');
+  store.compareAndSet(store.read(), failed(store.read()));
+  await redis.start();
+  await until(() => state.status() === 'ok', 'the late Redis to be joined');
+  assert.deepEqual(decodeRecord(await admin.hget(store.key, 'r')), store.read(), 'the local count was carried over');
+});

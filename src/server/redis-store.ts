@@ -108,6 +108,8 @@ export class RedisState {
   private readonly clock: Clock;
   private degradedReason: string | undefined = 'not connected yet';
   private recovering = false;
+  /** Counts degradations, so a recovery that raced with a new one does not report `ok`. */
+  private degradations = 0;
   private probe: { cancel(): void } | undefined;
   private closed = false;
 
@@ -219,6 +221,7 @@ export class RedisState {
     if (this.closed) return;
     const wasOk = this.degradedReason === undefined;
     this.degradedReason = reason;
+    this.degradations++;
     this.scheduleProbe();
     if (wasOk) this.emit({ type: 'state_store', status: 'degraded', reason });
   }
@@ -244,6 +247,7 @@ export class RedisState {
       return;
     }
     this.recovering = true;
+    const degradations = this.degradations;
     try {
       const keys = [...this.stores.keys()];
       // Subscribe before reading, so no change published after the read can be missed.
@@ -253,7 +257,7 @@ export class RedisState {
       }
       const results = await Promise.all([...this.stores.values()].map((store) => store.resync()));
       if (results.some((ok) => !ok)) return this.degrade('Redis did not answer in time while resynchronising');
-      if (this.degradedReason !== undefined && !this.closed) {
+      if (this.degradations === degradations && !this.closed) {
         this.degradedReason = undefined;
         this.emit({ type: 'state_store', status: 'ok' });
       }
