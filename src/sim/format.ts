@@ -24,14 +24,15 @@ export function formatMode(mode: Mode): string {
 }
 
 export function formatStatus(status: ChaosStatus): string {
-  const what = status.role === 'sim' ? 'simulated orchestrator' : `chaos proxy to ${status.target ?? '?'}`;
+  const where =
+    status.role === 'sim' ? `simulated orchestrator at ${status.url}` : `chaos proxy at ${status.url} -> ${status.target ?? '?'}`;
   const { counters } = status;
   const kinds = Object.entries(counters.faults_by_kind)
     .filter(([, count]) => count > 0)
     .map(([kind, count]) => `${kind} ${count}`)
     .join(', ');
   return [
-    `${what} at ${status.url} (${status.listening ? 'listening' : 'port closed'})`,
+    `${where} (${status.listening ? 'listening' : 'port closed'})`,
     `mode: ${formatMode(status.mode)}`,
     `requests: ${counters.requests}, connections: ${counters.connections}, faults: ${counters.faults}${kinds ? ` (${kinds})` : ''}`,
   ].join('\n');
