@@ -15,7 +15,6 @@ import { FailureWindow } from './failure-window.js';
 import type { BreakerEvent, Ticket, Transition } from './machine.js';
 import { decideAdmission, effectiveState, resetTimeoutFor, retryAfterMs, ticketIsCurrent, transition } from './machine.js';
 import { MemoryStore } from './memory-store.js';
-import { withoutStack } from './no-stack.js';
 import { resolvePolicy } from './policy.js';
 import type { BreakerPolicy, BreakerRecord, BreakerStore, GuardSnapshot, StateChangeReason } from './types.js';
 
@@ -89,13 +88,9 @@ export class CircuitBreaker {
    */
   rejectFast(): CircuitBreakerError | null {
     const record = this.store.read();
-    if (record.state === 'closed' && record.forced === null) return null;
-    if (record.forced === 'closed') return null;
-    const now = this.clock.now();
-    const decision = decideAdmission(record, this.policy, now, 0);
-    if (decision.kind !== 'reject') return null;
-    this.observe(record, record.version > this.seenVersion ? 'remote' : 'reset_timeout');
-    return this.circuitError(decision.state, record.failCounter, decision.retryAfterMs);
+    if (record.state === 'closed' || record.forced === 'closed') return null;
+    const decision = decideAdmission(record, this.policy, this.clock.now(), 0);
+    return decision.kind === 'reject' ? this.circuitError(decision.state, record.failCounter, decision.retryAfterMs) : null;
   }
 
   /** Admits a call or throws CircuitBreakerError. A half-open admission takes a trial lease (a write). */
@@ -267,7 +262,7 @@ export class CircuitBreaker {
   }
 
   private circuitError(state: CircuitState, failCounter: number, retryAfter: number): CircuitBreakerError {
-    return withoutStack(() => new CircuitBreakerError(this.name, { state, fail_counter: failCounter }, retryAfter));
+    return CircuitBreakerError.failFast(this.name, { state, fail_counter: failCounter }, retryAfter);
   }
 }
 

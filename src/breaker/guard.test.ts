@@ -339,6 +339,40 @@ describe('timeout', () => {
   });
 });
 
+describe('timeout signals', () => {
+  it('calls due in the same millisecond share a signal, aborted only when one of them is still running', async () => {
+    const { guard, clock } = setup({ timeoutMs: 100 });
+    const [a, b] = [deferred(), deferred()];
+    const running = [guard.execute(a.fn), guard.execute(b.fn)];
+    assert.equal(a.signal(), b.signal());
+    a.resolve('a');
+    b.resolve('b');
+    await Promise.all(running);
+    clock.advance(100);
+    assert.equal(a.signal()?.aborted, false, 'nobody is due: nothing is aborted');
+    const [c, d] = [deferred(), deferred()];
+    const settled = [guard.execute(c.fn), guard.execute(d.fn)].map((p) => p.catch((e: unknown) => e));
+    c.resolve('c');
+    await flush();
+    clock.advance(100);
+    assert.equal(d.signal()?.aborted, true);
+    assert.equal(await settled[0], 'c', 'the finished call keeps its result');
+    assert.equal(((await settled[1]) as OrchestratorError).reason, 'timeout');
+  });
+
+  it('gives a call with a caller signal a signal of its own', async () => {
+    const { guard, clock } = setup({ timeoutMs: 100 });
+    const [a, b] = [deferred(), deferred()];
+    const running = [guard.execute(a.fn), guard.execute(b.fn, { signal: new AbortController().signal })];
+    assert.notEqual(a.signal(), b.signal());
+    clock.advance(100);
+    for (const result of await Promise.all(running.map((p) => p.catch((e: unknown) => e)))) {
+      assert.equal((result as OrchestratorError).reason, 'timeout');
+    }
+    assert.equal(b.signal()?.aborted, true);
+  });
+});
+
 describe('caller cancellation', () => {
   it('counts as neither success nor failure and frees the bulkhead slot', async () => {
     const { guard, refuse } = setup({ maxConcurrent: 1 });

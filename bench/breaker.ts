@@ -1,0 +1,101 @@
+/**
+ * `npm run bench -- breaker`: per-call overhead of a guarded `async () => 1` in the closed state,
+ * against cockatiel 3 (ConsecutiveBreaker) and opossum 9 (with and without a timeout), each measured
+ * in the same run as a bare `await fn()` loop; and the cost of a rejection while the circuit is open.
+ * Rounds interleave the contenders so that machine noise hits them alike; each figure is the median.
+ */
+import { ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
+import Opossum from 'opossum';
+import { createGuard } from '../src/breaker/index.js';
+
+const CALLS = 200_000;
+const ROUNDS = 7;
+const WARMUP_CALLS = 50_000;
+
+const fn = async () => 1;
+const noop = () => undefined;
+
+type Runner = () => Promise<unknown>;
+
+async function loop(run: Runner, calls: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) await run();
+  return Number(process.hrtime.bigint() - start) / calls;
+}
+
+async function loopRejected(run: Runner, calls: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) await run().catch(noop);
+  return Number(process.hrtime.bigint() - start) / calls;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+const shieldBreaker = createGuard({ name: 'bench' });
+const shieldFull = createGuard({ name: 'bench', maxConcurrent: 64, maxQueue: 0, timeoutMs: 30_000 });
+const shieldOpen = createGuard({ name: 'bench' });
+shieldOpen.forceOpen();
+const cockatiel = circuitBreaker(handleAll, { halfOpenAfter: 60_000, breaker: new ConsecutiveBreaker(5) });
+const opossum = new Opossum(fn, { timeout: false, resetTimeout: 60_000 });
+const opossumTimeout = new Opossum(fn, { timeout: 30_000, resetTimeout: 60_000 });
+
+const contenders: { name: string; run: Runner; rejected?: boolean }[] = [
+  { name: 'bare await fn()', run: fn },
+  { name: 'shield breaker (guard, no timeout)', run: () => shieldBreaker.execute(fn) },
+  { name: 'shield bulkhead+breaker+timeout', run: () => shieldFull.execute(fn) },
+  { name: 'cockatiel ConsecutiveBreaker(5)', run: () => cockatiel.execute(fn) },
+  { name: 'opossum, no timeout', run: () => opossum.fire() },
+  { name: 'opossum, 30 s timeout', run: () => opossumTimeout.fire() },
+  { name: 'shield rejection while open', run: () => shieldOpen.execute(fn), rejected: true },
+];
+
+const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+for (const contender of contenders) await (contender.rejected ? loopRejected : loop)(contender.run, WARMUP_CALLS);
+for (let round = 0; round < ROUNDS; round++) {
+  for (const contender of contenders) {
+    (globalThis as { gc?: () => void }).gc?.();
+    const ns = await (contender.rejected ? loopRejected : loop)(contender.run, CALLS);
+    samples.get(contender.name)?.push(ns);
+  }
+}
+
+const ns = (name: string) => median(samples.get(name) as number[]);
+const bare = ns('bare await fn()');
+const overhead = (name: string) => ns(name) - bare;
+
+console.log(`${CALLS.toLocaleString('en')} calls x ${ROUNDS} rounds, median ns/call (overhead = minus the bare await loop)`);
+for (const { name } of contenders) {
+  console.log(`  ${name.padEnd(38)} ${ns(name).toFixed(0).padStart(6)} ns/call   overhead ${overhead(name).toFixed(0).padStart(5)} ns`);
+}
+
+const checks = [
+  {
+    figure: 'breaker alone vs cockatiel',
+    value: overhead('shield breaker (guard, no timeout)'),
+    reference: overhead('cockatiel ConsecutiveBreaker(5)'),
+    target: 1,
+  },
+  {
+    figure: 'bulkhead+breaker+timeout vs opossum with timeout',
+    value: overhead('shield bulkhead+breaker+timeout'),
+    reference: overhead('opossum, 30 s timeout'),
+    target: 0.5,
+  },
+];
+let missed = false;
+console.log('');
+for (const check of checks) {
+  const ratio = check.value / check.reference;
+  const pass = ratio <= check.target;
+  missed ||= !pass;
+  console.log(
+    `  ${check.figure.padEnd(50)} ${check.value.toFixed(0)} / ${check.reference.toFixed(0)} ns = ${ratio.toFixed(2)}  target <= ${check.target}  ${pass ? 'PASS' : 'MISS'}`,
+  );
+}
+const rejection = ns('shield rejection while open');
+const rejectionPass = rejection < 1000;
+missed ||= !rejectionPass;
+console.log(
+  `  ${'rejection while open (whole call)'.padEnd(50)} ${rejection.toFixed(0)} ns (bare ${bare.toFixed(0)} ns)  target < 1000 ns  ${rejectionPass ? 'PASS' : 'MISS'}`,
+);
+process.exit(missed ? 1 : 0);
