@@ -105,6 +105,7 @@ export class RedisState {
   private readonly budgetMs: number;
   private readonly ttlMs: number;
   private readonly probeIntervalMs: number;
+  private readonly connectTimeoutMs: number;
   private readonly clock: Clock;
   private degradedReason: string | undefined = 'not connected yet';
   private recovering = false;
@@ -117,13 +118,14 @@ export class RedisState {
     this.budgetMs = options.budgetMs ?? 50;
     this.ttlMs = options.ttlMs ?? 24 * 60 * 60 * 1000;
     this.probeIntervalMs = options.probeIntervalMs ?? 250;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 1000;
     this.clock = options.clock ?? systemClock;
     const connection = {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResubscribe: false,
-      connectTimeout: options.connectTimeoutMs ?? 1000,
+      connectTimeout: this.connectTimeoutMs,
       retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
     };
     this.commands = new Redis(options.url, { ...connection, connectionName: `shield:${namespace}` });
@@ -146,10 +148,9 @@ export class RedisState {
     parseStateUrl(options.url);
     validateStateName('namespace', options.namespace);
     const state = new RedisState(options.namespace, options);
-    const deadline = options.connectTimeoutMs ?? 1000;
     await state.withinBudget(
       Promise.all([state.commands.connect(), state.subscriber.connect()]).catch(() => undefined),
-      deadline,
+      state.connectTimeoutMs,
     );
     return state;
   }
@@ -165,8 +166,8 @@ export class RedisState {
   }
 
   /**
-   * The store for one upstream's circuit, loaded from Redis (within the connect budget) so a replica
-   * started later sees the shared state at once.
+   * The store for one upstream's circuit, loaded from Redis so a replica started later sees the shared
+   * state at once. Start-up is no call path: the load may take up to `connectTimeoutMs`.
    */
   async store(upstream: string, initial: BreakerRecord = initialRecord()): Promise<RedisBreakerStore> {
     validateStateName('upstream', upstream);
@@ -178,8 +179,10 @@ export class RedisState {
       await this.recover();
       return store;
     }
-    const subscribed = await this.withinBudget(this.subscriber.subscribe(key), this.budgetMs * 4);
-    if (subscribed === MISSED_BUDGET || !(await store.resync())) this.degrade('Redis did not answer in time while loading a circuit');
+    const subscribed = await this.withinBudget(this.subscriber.subscribe(key), this.connectTimeoutMs);
+    if (subscribed === MISSED_BUDGET || !(await store.resync(this.connectTimeoutMs))) {
+      this.degrade('Redis did not answer in time while loading a circuit');
+    }
     return store;
   }
 
@@ -212,8 +215,8 @@ export class RedisState {
   }
 
   /** @internal */
-  load(key: string): Promise<(string | null)[] | typeof MISSED_BUDGET> {
-    return this.withinBudget(this.commands.hmget(key, 'v', 'r'));
+  load(key: string, budgetMs = this.budgetMs): Promise<(string | null)[] | typeof MISSED_BUDGET> {
+    return this.withinBudget(this.commands.hmget(key, 'v', 'r'), budgetMs);
   }
 
   /** @internal Called when Redis missed a budget or a connection dropped. */
@@ -358,11 +361,11 @@ class SharedStore implements RedisBreakerStore {
    * that an empty Redis (restarted, expired) is seeded from the local record, and a trip that
    * happened here while Redis was away is pushed over a closed shared circuit.
    */
-  async resync(): Promise<boolean> {
+  async resync(budgetMs?: number): Promise<boolean> {
     this.resyncing = true;
     this.heldDuringResync = undefined;
     try {
-      const loaded = await this.state.load(this.key);
+      const loaded = await this.state.load(this.key, budgetMs);
       if (loaded === MISSED_BUDGET) return false;
       const [version = null, text = null] = loaded;
       const stored = version === null ? undefined : this.decodeStored(version, text);
