@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { DURATION_HINT, parseDuration } from '../common/duration.js';
+import { parseServerUrl, SERVER_URL_HINT } from '../client/server-url.js';
 
 /** Duration in milliseconds. */
 export function durationOption(value: string): number {
@@ -60,4 +61,11 @@ export function jsonOption(value: string): unknown {
 /** Collects a repeatable option into an array. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** `--server`: the plan's `host:port` (meaning `http://host:port/mcp`) or a full URL. */
+export function serverOption(value: string): URL {
+  const url = parseServerUrl(value);
+  if (!url) throw new InvalidArgumentError(`expected ${SERVER_URL_HINT}`);
+  return url;
 }

@@ -17,3 +17,4 @@ export { fetchHealth, HealthError, type FetchHealthOptions, type HealthSnapshot 
 export { healthUrlFor, parseServerUrl, SERVER_URL_HINT } from './server-url.js';
 export { SseReader } from './sse.js';
 export { connectForCommand, requireTool } from './command-connect.js';
+export { parseHeaderLines } from './headers.js';

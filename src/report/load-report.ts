@@ -4,7 +4,7 @@
  * added, none renamed or removed. Times are milliseconds since the run's start (`*_ms`) unless an
  * ISO string; latencies are integer microseconds (`*_us`) so sub-millisecond fast-fails keep their value.
  */
-import type { CircuitState, OrchestratorReason } from '../breaker/errors.js';
+import type { CircuitState } from '../breaker/errors.js';
 
 export const LOAD_REPORT_SCHEMA = 'shield-load-report/1' as const;
 
@@ -58,8 +58,8 @@ export interface LatencyDistribution {
 
 export interface OutcomeStats extends LatencyDistribution {
   count: number;
-  /** For `orchestrator_error`: calls by reason (`timeout`, `connection_refused`, ...). */
-  reasons?: Partial<Record<OrchestratorReason | string, number>>;
+  /** For `orchestrator_error`: calls by reason (an OrchestratorReason: `timeout`, `connection_refused`, ...). */
+  reasons?: Record<string, number>;
 }
 
 export type LoadModel = 'closed' | 'open';
