@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Redis } from 'ioredis';
+import { OrchestratorError } from '../breaker/errors.js';
+import { createGuard } from '../breaker/guard.js';
 import { initialRecord } from '../breaker/machine.js';
 import type { BreakerRecord } from '../breaker/types.js';
 import { startTestRedis, type TestRedis } from '../../test/helpers/redis-server.js';
@@ -122,6 +124,33 @@ test('an unreachable Redis at start-up: connect returns degraded and the store w
   const next = store.compareAndSet(store.read(), failed(store.read()));
   assert.equal((next as BreakerRecord).version, 1, 'answers synchronously from local state');
   assert.equal(store.read().failCounter, 1);
+});
+
+/** Commands the server has run successfully since the last CONFIG RESETSTAT, by name (a NOSCRIPT miss is not one). */
+async function commandCounts(): Promise<Record<string, number>> {
+  const info = await admin.info('commandstats');
+  return Object.fromEntries(
+    [...info.matchAll(/^cmdstat_(\w+):calls=(\d+).*failed_calls=(\d+)/gm)].map((m) => [m[1]!, Number(m[2]) - Number(m[3])]),
+  );
+}
+
+test('closed-state successes cost no Redis command; a failure and the success that resets it cost one each', async () => {
+  const store = await (await connect(freshNamespace())).store('orchestrator');
+  const guard = createGuard({ name: 'orchestrator', breaker: { failMax: 5 }, store });
+  const ok = async () => 'answer';
+  await admin.config('RESETSTAT');
+  for (let i = 0; i < 1000; i++) await guard.execute(ok);
+  const quiet = await commandCounts();
+  assert.equal((quiet.evalsha ?? 0) + (quiet.eval ?? 0) + (quiet.hmget ?? 0), 0, `commands run: ${JSON.stringify(quiet)}`);
+
+  await guard.execute(async () => {
+    throw new OrchestratorError('connection_refused', 'down');
+  }).catch(() => undefined);
+  for (let i = 0; i < 100; i++) await guard.execute(ok);
+  const after = await commandCounts();
+  assert.equal((after.evalsha ?? 0) + (after.eval ?? 0), 2, `commands run: ${JSON.stringify(after)}`);
+  assert.equal(store.read().failCounter, 0);
+  guard.dispose();
 });
 
 // Killing and pausing the shared server: these run last and restore it.
