@@ -39,7 +39,8 @@ export function percentilesOf(histogram: LatencyHistogram): LatencyPercentiles {
     p95: histogram.getValueAtPercentile(95),
     p99: histogram.getValueAtPercentile(99),
     p99_9: histogram.getValueAtPercentile(99.9),
-    max: histogram.maxValue,
+    // The bucket's upper bound, as every percentile is: the same whether read before or after encoding.
+    max: histogram.getValueAtPercentile(100),
   };
 }
 
