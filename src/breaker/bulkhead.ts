@@ -103,7 +103,7 @@ export class Bulkhead {
   }
 
   private overloaded(): OverloadedError {
-    const limit = `${this.maxConcurrent} calls in flight${this.maxQueue > 0 ? ` and ${this.maxQueue} waiting` : ''}`;
+    const limit = `${this.maxConcurrent} in flight${this.maxQueue > 0 ? `, ${this.maxQueue} waiting` : ''}`;
     return new OverloadedError(`'${this.name}' is at its concurrency limit (${limit}); try again shortly`, { upstream: this.name });
   }
 }

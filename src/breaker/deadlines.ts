@@ -44,12 +44,6 @@ export class Deadlines {
     else this.tail = node.prev;
   }
 
-  get size(): number {
-    let count = 0;
-    for (let node = this.head; node; node = node.next) count++;
-    return count;
-  }
-
   private arm(at: number): void {
     this.timer?.cancel();
     this.timerAt = at;

@@ -32,8 +32,4 @@ export class FailureWindow {
     this.size = 0;
     this.failures = 0;
   }
-
-  get rate(): number {
-    return this.size === 0 ? 0 : this.failures / this.size;
-  }
 }

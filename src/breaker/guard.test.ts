@@ -303,6 +303,30 @@ describe('bulkhead', () => {
   });
 });
 
+describe('high load on a hung upstream (plan scenario 4)', () => {
+  it('lets maxConcurrent calls reach it, rejects the rest at once, then fails fast once the first wave times out', async () => {
+    const { guard, clock, calls, events } = setup({ maxConcurrent: 5, timeoutMs: 30_000 });
+    const hung = async (signal: AbortSignal) => {
+      await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+      return 'never';
+    };
+    const wave = Array.from({ length: 50 }, () => guard.execute(hung).catch((e: unknown) => e));
+    await flush();
+    assert.equal(guard.snapshot().in_flight, 5);
+    assert.equal(events.filter((e) => e.type === 'rejection').length, 45, 'rejected at once, before any timeout');
+    clock.advance(30_000);
+    const outcomes = await Promise.all(wave);
+    const timeouts = outcomes.filter((e) => e instanceof OrchestratorError && e.reason === 'timeout');
+    assert.equal(timeouts.length, 5);
+    assert.equal(outcomes.filter((e) => e instanceof OverloadedError).length, 45);
+    assert.equal(guard.snapshot().state, 'open');
+    assert.equal(guard.snapshot().fail_counter, 5);
+    const after = await Promise.all(Array.from({ length: 50 }, () => guard.execute(hung).catch((e: unknown) => e)));
+    assert.ok(after.every((e) => e instanceof CircuitBreakerError));
+    assert.equal(calls(), 0);
+  });
+});
+
 describe('timeout', () => {
   it('aborts the call signal on the deadline and fails with reason timeout, counted as a failure', async () => {
     const { guard, clock } = setup({ timeoutMs: 30_000 });

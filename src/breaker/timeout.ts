@@ -48,11 +48,6 @@ export class Timeout {
     this.deadlines = new Deadlines(this.clock);
   }
 
-  /** Calls whose deadline is still pending. */
-  get pending(): number {
-    return this.deadlines.size;
-  }
-
   execute<T>(fn: (signal: AbortSignal) => Promise<T>, callerSignal?: AbortSignal): Promise<T> {
     if (callerSignal === undefined && this.timeoutMs > 0) return this.executeShared(fn);
     return this.executeOwn(fn, callerSignal);
