@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { startTestRedis, type TestRedis } from '../../test/helpers/redis-server.js';
-import { defaultNamespace, openSharedState } from './redis-shared-state.js';
+import { openSharedState } from './redis-shared-state.js';
 
 let redis: TestRedis;
 
@@ -34,12 +34,6 @@ async function until(condition: () => boolean | Promise<boolean>, what: string):
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
-
-test('the default namespace is the config file name, made safe, or shield', () => {
-  assert.equal(defaultNamespace(), 'shield');
-  assert.equal(defaultNamespace('/etc/shield/prod-eu.yaml'), 'prod-eu');
-  assert.equal(defaultNamespace('configs/my shield (2).json'), 'my-shield-2-');
-});
 
 test('one store per upstream; the status reaches the log (password redacted) and the metric, and follows Redis', async () => {
   const url = 'redis://:s3cret@127.0.0.1:1/0';

@@ -2,19 +2,10 @@
  * What `shield serve --state redis://…` adds to a server: one Redis-backed store per guarded upstream,
  * and the state store's status in logs and metrics (`/health` reads `status()`).
  */
-import { basename, extname } from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from './logger.js';
+import type { StateSettings } from './redis-settings.js';
 import { RedisState, type RedisBreakerStore, type StateStoreStatus } from './redis-store.js';
-
-export interface StateSettings {
-  url: string;
-  namespace: string;
-  /** Longest wait on Redis on a call path. */
-  budgetMs: number;
-  /** Keys expire this long after their last write. */
-  ttlMs: number;
-}
 
 export interface SharedState {
   status(): StateStoreStatus;
@@ -22,13 +13,6 @@ export interface SharedState {
   /** Logs status changes and exports `shield_state_store_status`; returns a function that stops logging. */
   observe(logger: Logger, registry: Registry): () => void;
   close(): Promise<void>;
-}
-
-/** The default namespace: the config file's name (`prod-eu` for `/etc/shield/prod-eu.yaml`), else `shield`. */
-export function defaultNamespace(configFile?: string): string {
-  if (configFile === undefined) return 'shield';
-  const name = basename(configFile, extname(configFile)).replace(/[^A-Za-z0-9._-]+/g, '-').slice(0, 100);
-  return name === '' ? 'shield' : name;
 }
 
 /** Connects (a Redis that is down only makes the state start degraded) and loads each upstream's circuit. */

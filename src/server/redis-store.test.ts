@@ -7,7 +7,7 @@ import { initialRecord } from '../breaker/machine.js';
 import type { BreakerRecord } from '../breaker/types.js';
 import { startTestRedis, type TestRedis } from '../../test/helpers/redis-server.js';
 import { decodeRecord, encodeRecord } from './redis-record.js';
-import { parseStateUrl, RedisState, validateStateName, type StateStoreStatusEvent } from './redis-store.js';
+import { RedisState, type StateStoreStatusEvent } from './redis-store.js';
 
 let redis: TestRedis;
 let admin: Redis;
@@ -45,16 +45,6 @@ async function until(condition: () => boolean, what: string, ms = 3000): Promise
 function failed(record: BreakerRecord): BreakerRecord {
   return { ...record, version: record.version + 1, failCounter: record.failCounter + 1 };
 }
-
-test('the state URL and names are checked with a message saying what was expected', () => {
-  assert.equal(parseStateUrl('redis://cache:6379/2'), 'redis://cache:6379/2');
-  assert.throws(() => parseStateUrl('cache:6379'), /redis:\/\/ or rediss:\/\/ URL/);
-  assert.throws(() => parseStateUrl('not a url'), /URL like redis:\/\/host:6379\/0/);
-  assert.throws(() => parseStateUrl('redis://cache:6379/zero'), /database number/);
-  assert.equal(validateStateName('namespace', 'prod-eu.1'), 'prod-eu.1');
-  assert.throws(() => validateStateName('namespace', 'a:b'), /state namespace 'a:b' must be 1-100 letters/);
-  assert.throws(() => validateStateName('upstream', ''), /state upstream '' must be/);
-});
 
 test('records round-trip through their encoding and anything malformed decodes as absent', () => {
   const record: BreakerRecord = { ...initialRecord(7), state: 'half_open', openedAt: 1.5e12, trialLeases: [1.6e12], trips: 2 };

@@ -16,6 +16,7 @@ import { systemClock, type Clock } from '../breaker/clock.js';
 import { initialRecord } from '../breaker/machine.js';
 import type { BreakerRecord, BreakerStore } from '../breaker/types.js';
 import { decodeRecord, encodeRecord, sameRecord } from './redis-record.js';
+import { DEFAULT_STATE_BUDGET_MS, DEFAULT_STATE_TTL_MS, parseStateUrl, validateStateName } from './redis-settings.js';
 
 export type StateStoreStatus = 'ok' | 'degraded';
 
@@ -48,9 +49,6 @@ export interface RedisBreakerStore extends BreakerStore {
   status(): StateStoreStatus;
 }
 
-const NAME_PATTERN = /^[A-Za-z0-9._-]{1,100}$/;
-const NAME_HINT = "1-100 letters, digits, '.', '_' or '-'";
-
 /**
  * Compare-and-set on the stored version. A missing key accepts any expected version, so the first
  * writer after an expiry or a Redis restart seeds it. Returns {1} on success, {0, stored} on conflict.
@@ -75,28 +73,6 @@ interface CasClient {
 
 const MISSED_BUDGET: unique symbol = Symbol('missed budget');
 
-/** Throws with a message naming what is wrong; the CLI turns it into a usage error. */
-export function parseStateUrl(text: string): string {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new RangeError(`expected a URL like redis://host:6379/0, got '${text}'`);
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new RangeError(`expected a redis:// or rediss:// URL, got '${url.protocol}'`);
-  }
-  if (url.hostname === '') throw new RangeError(`expected a host in '${text}'`);
-  const db = url.pathname.replace(/^\//, '');
-  if (db !== '' && !/^\d+$/.test(db)) throw new RangeError(`expected a database number after the host, got '/${db}'`);
-  return text;
-}
-
-export function validateStateName(kind: 'namespace' | 'upstream', name: string): string {
-  if (!NAME_PATTERN.test(name)) throw new RangeError(`state ${kind} '${name}' must be ${NAME_HINT}`);
-  return name;
-}
-
 export class RedisState {
   private readonly commands: Redis;
   private readonly subscriber: Redis;
@@ -115,8 +91,8 @@ export class RedisState {
   private closed = false;
 
   private constructor(readonly namespace: string, options: RedisStateOptions) {
-    this.budgetMs = options.budgetMs ?? 50;
-    this.ttlMs = options.ttlMs ?? 24 * 60 * 60 * 1000;
+    this.budgetMs = options.budgetMs ?? DEFAULT_STATE_BUDGET_MS;
+    this.ttlMs = options.ttlMs ?? DEFAULT_STATE_TTL_MS;
     this.probeIntervalMs = options.probeIntervalMs ?? 250;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 1000;
     this.clock = options.clock ?? systemClock;
