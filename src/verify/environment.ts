@@ -1,0 +1,161 @@
+/**
+ * What `shield verify` drives: a Shield server and a way to take its orchestrator down. Embedded
+ * (the default): a simulator and servers started in this process on free loopback ports, with the
+ * plan's durations scaled. Target: a deployment, with the orchestrator behind a chaos proxy or
+ * simulator whose control API takes it down and up.
+ */
+import type { Writable } from 'node:stream';
+import type { Guard } from '../breaker/types.js';
+import { UsageError } from '../cli/exit-codes.js';
+import { parseServerUrl, SERVER_URL_HINT } from '../client/index.js';
+import { DEFAULT_UPSTREAM, resolveConfig, startServer } from '../server/index.js';
+import { createChaosControl, startSim } from '../sim/index.js';
+import type { ChaosHandle, ModeInput } from '../sim/index.js';
+import type { VerifySettings } from '../report/verify-report.js';
+import { PLAN, scaleMs } from './plan.js';
+
+/** A Shield server under test. */
+export interface ShieldUnderTest {
+  /** The MCP endpoint. */
+  url: string;
+  /** Where `/health` and `/metrics` are. */
+  origin: string;
+  /** The orchestrator upstream's name, the key under `/health`'s `circuit_breakers`. */
+  upstream: string;
+  /** Embedded only: the orchestrator's guard, whose events give exact state-change times. */
+  guard: Guard | null;
+  close(): Promise<void>;
+}
+
+export interface Orchestrator {
+  setMode(mode: ModeInput): Promise<void>;
+  /** Requests that reached the orchestrator so far. */
+  requests(): Promise<number>;
+}
+
+/** Guard settings that differ from the server under test's, for scenario 4's and 5's comparisons. */
+export interface GuardVariant {
+  /** `none`: no breaker at all (the plan's baseline). */
+  breaker?: 'none' | 'rate';
+  maxConcurrent?: number;
+}
+
+/** Deliberate changes to the embedded guard, to see verify fail (`--fail-max`, `--no-breaker`). */
+export interface GuardUnderTest {
+  failMax?: number;
+  breaker?: boolean;
+}
+
+export interface Environment {
+  mode: 'embedded' | 'target';
+  shield: ShieldUnderTest;
+  /** Null when the orchestrator cannot be taken down from here. */
+  orchestrator: Orchestrator | null;
+  chaosUrl: string | null;
+  /** Embedded only: another server on the same orchestrator with other guard settings. */
+  startVariant: ((variant: GuardVariant) => Promise<ShieldUnderTest>) | null;
+  close(): Promise<void>;
+}
+
+export interface EmbeddedOptions {
+  settings: VerifySettings;
+  scale: number;
+  guard?: GuardUnderTest;
+  /** Where the servers' JSON log lines go; default nowhere. */
+  logStream?: Writable;
+}
+
+function simOrchestrator(sim: ChaosHandle): Orchestrator {
+  return {
+    setMode: async (mode) => {
+      await sim.setMode(mode);
+    },
+    requests: async () => sim.counters().requests,
+  };
+}
+
+export async function startEmbedded(options: EmbeddedOptions): Promise<Environment> {
+  const { settings, scale } = options;
+  const sim = await startSim({
+    latency: { minMs: scaleMs(PLAN.orchestratorLatencyMs.min, scale), maxMs: scaleMs(PLAN.orchestratorLatencyMs.max, scale) },
+  });
+  const servers = new Set<ShieldUnderTest>();
+
+  async function start(variant: GuardVariant = {}): Promise<ShieldUnderTest> {
+    const breakerEnabled = variant.breaker !== 'none' && options.guard?.breaker !== false;
+    const breaker: Record<string, unknown> = {
+      enabled: breakerEnabled,
+      fail_max: options.guard?.failMax ?? settings.fail_max,
+      reset_timeout: `${settings.reset_timeout_ms}ms`,
+    };
+    if (variant.breaker === 'rate') breaker.failure_rate = { threshold: PLAN.ratePolicy.threshold, window: PLAN.ratePolicy.window };
+    const upstream: Record<string, unknown> = { url: sim.url, timeout: `${settings.timeout_ms}ms`, breaker };
+    if (variant.maxConcurrent !== undefined) upstream.max_concurrent = variant.maxConcurrent;
+    const config = resolveConfig(
+      {
+        server: { host: '127.0.0.1', port: 0, shutdown_grace: '100ms' },
+        log: { level: options.logStream ? 'info' : 'silent', format: 'json' },
+        upstreams: { [DEFAULT_UPSTREAM]: upstream },
+      },
+      { env: {} },
+    );
+    const running = await startServer(config, options.logStream ? { logStream: options.logStream } : {});
+    const shield: ShieldUnderTest = {
+      url: running.url,
+      origin: running.origin,
+      upstream: DEFAULT_UPSTREAM,
+      guard: running.guards.get(DEFAULT_UPSTREAM) ?? null,
+      close: async () => {
+        servers.delete(shield);
+        await running.close(0);
+      },
+    };
+    servers.add(shield);
+    return shield;
+  }
+
+  let shield: ShieldUnderTest;
+  try {
+    shield = await start();
+  } catch (error) {
+    await sim.close();
+    throw error;
+  }
+  return {
+    mode: 'embedded',
+    shield,
+    orchestrator: simOrchestrator(sim),
+    chaosUrl: null,
+    startVariant: start,
+    close: async () => {
+      await Promise.all([...servers].map((server) => server.close()));
+      await sim.close();
+    },
+  };
+}
+
+/** `http://host:8081` means the MCP endpoint `http://host:8081/mcp`, as the plan writes servers. */
+function mcpEndpoint(target: string): URL {
+  const url = parseServerUrl(target);
+  if (!url) throw new UsageError(`--target ${JSON.stringify(target)} is not a server; expected ${SERVER_URL_HINT}`);
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/mcp';
+  return url;
+}
+
+export function connectTarget(target: string, chaosUrl: string | null, upstream = DEFAULT_UPSTREAM): Environment {
+  const url = mcpEndpoint(target);
+  const control = chaosUrl === null ? null : createChaosControl(chaosUrl);
+  return {
+    mode: 'target',
+    shield: { url: url.href, origin: url.origin, upstream, guard: null, close: async () => {} },
+    orchestrator: control && {
+      setMode: async (mode) => {
+        await control.setMode(mode);
+      },
+      requests: async () => (await control.status()).counters.requests,
+    },
+    chaosUrl: control?.url ?? null,
+    startVariant: null,
+    close: async () => {},
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * `shield verify`: runs the load test plan's scenarios in order against an embedded simulator and
+ * server (default) or a deployment, measures the success criteria, and returns the report.
+ */
+import { cpus } from 'node:os';
+import type { Writable } from 'node:stream';
+import { UnreachableError } from '../cli/exit-codes.js';
+import { HealthError } from '../client/index.js';
+import { VERSION } from '../server/index.js';
+import type { DownKind, ScenarioId, ScenarioResult, VerifyReport } from '../report/verify-report.js';
+import { VERIFY_REPORT_SCHEMA } from '../report/verify-report.js';
+import { measureCriteria } from './criteria.js';
+import type { ResourceReadings } from './criteria.js';
+import { connectTarget, startEmbedded } from './environment.js';
+import type { Environment, GuardUnderTest } from './environment.js';
+import { SCENARIO_IDS, scaledSettings } from './plan.js';
+import type { ScenarioContext } from './scenario-kit.js';
+import { check, circuitOf, scenarioResult, skippedScenario } from './scenario-kit.js';
+import { sleep } from './caller.js';
+import { fetchMetrics, resourcesOf } from './server-metrics.js';
+import type { Resources } from './server-metrics.js';
+import { flapping } from './scenarios/flapping.js';
+import { gradualFailures } from './scenarios/gradual-failures.js';
+import { highLoad } from './scenarios/high-load.js';
+import { normalLoad } from './scenarios/normal-load.js';
+import { recovery } from './scenarios/recovery.js';
+
+export interface VerifyOptions {
+  /** Factor applied to every duration of the plan (0.01 = 1/100). */
+  scale: number;
+  scenarios?: readonly ScenarioId[];
+  down?: readonly DownKind[];
+  /** A deployment's MCP endpoint (or host:port); default: embedded. */
+  target?: string;
+  /** The chaos proxy's or simulator's control API that takes the target's orchestrator down. */
+  chaos?: string;
+  /** Embedded only: a deliberately different guard, to watch verify fail. */
+  guard?: GuardUnderTest;
+  /** Where the embedded servers' JSON logs go. */
+  logStream?: Writable;
+  progress?: (line: string) => void;
+}
+
+const RUNNERS: Record<ScenarioId, (ctx: ScenarioContext) => Promise<ScenarioResult>> = {
+  1: normalLoad,
+  2: gradualFailures,
+  3: recovery,
+  4: highLoad,
+  5: flapping,
+};
+
+const NEEDS_FAULTS: ReadonlySet<ScenarioId> = new Set([2, 3, 4, 5]);
+
+async function readResources(env: Environment): Promise<Resources | null> {
+  try {
+    return resourcesOf(await fetchMetrics(env.shield.origin));
+  } catch {
+    return null;
+  }
+}
+
+async function runScenario(id: ScenarioId, ctx: ScenarioContext): Promise<ScenarioResult> {
+  const started = performance.now();
+  try {
+    return await RUNNERS[id](ctx);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    ctx.progress(`scenario ${id} stopped: ${message}`);
+    return scenarioResult(id, {
+      checks: [check('Scenario runs to the end', 'no error', message, false)],
+      figures: {},
+      runs: [],
+      notes: [],
+      elapsedMs: performance.now() - started,
+    });
+  }
+}
+
+export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
+  const startedAt = new Date();
+  const started = performance.now();
+  const scale = options.scale;
+  const settings = scaledSettings(scale);
+  const selected = [...new Set(options.scenarios ?? SCENARIO_IDS)].sort((a, b) => a - b);
+  const down = options.down && options.down.length > 0 ? [...options.down] : (['refused', 'hang'] as DownKind[]);
+  const progress = options.progress ?? (() => {});
+  const env =
+    options.target !== undefined
+      ? connectTarget(options.target, options.chaos ?? null)
+      : await startEmbedded({ settings, scale, ...(options.guard ? { guard: options.guard } : {}), ...(options.logStream ? { logStream: options.logStream } : {}) });
+  const scenarios: ScenarioResult[] = [];
+  let resources: ResourceReadings | null = null;
+  try {
+    try {
+      await circuitOf(env.shield);
+    } catch (error) {
+      if (error instanceof HealthError) throw new UnreachableError(error.message);
+      throw error;
+    }
+    await env.orchestrator?.setMode({ mode: 'healthy' });
+    const ctx: ScenarioContext = { env, settings, scale, down, progress, openedAt: null };
+    let before: Resources | null = null;
+    for (const id of selected) {
+      if (NEEDS_FAULTS.has(id) && env.orchestrator === null) {
+        scenarios.push(skippedScenario(id, 'it needs the orchestrator taken down: pass --chaos with the control URL of a chaos proxy or simulator in front of it'));
+        continue;
+      }
+      if (NEEDS_FAULTS.has(id) && before === null) before = await readResources(env);
+      scenarios.push(await runScenario(id, ctx));
+    }
+    if (env.mode === 'embedded') {
+      // The simulated orchestrator shares this process, and a hung one keeps the connections Shield
+      // gave up on; restarting it drops them, so what remains is Shield's.
+      await env.orchestrator?.setMode({ mode: 'down' });
+    }
+    await env.orchestrator?.setMode({ mode: 'healthy' });
+    if (before !== null) {
+      await sleep(100);
+      const after = await readResources(env);
+      if (after !== null) resources = { before, after };
+    }
+  } finally {
+    await env.close();
+  }
+  const criteria = measureCriteria(scenarios, settings, scale, resources);
+  const failed = scenarios.some((s) => s.verdict !== 'pass') || criteria.some((c) => c.verdict === 'fail' || c.verdict === 'skipped');
+  const finishedAt = new Date();
+  return {
+    schema: VERIFY_REPORT_SCHEMA,
+    shield_version: VERSION,
+    started_at: startedAt.toISOString(),
+    finished_at: finishedAt.toISOString(),
+    elapsed_ms: Math.round(performance.now() - started),
+    verdict: failed ? 'fail' : 'pass',
+    time_scale: scale,
+    mode: env.mode,
+    server_url: env.shield.url,
+    health_url: `${env.shield.origin}/health`,
+    chaos_url: env.chaosUrl,
+    down,
+    scenarios_selected: selected,
+    settings,
+    scenarios,
+    criteria,
+    environment: { node: process.versions.node, platform: process.platform, arch: process.arch, cpus: cpus().length },
+  };
+}
