@@ -12,7 +12,7 @@ import type { CircuitState } from './errors.js';
 import { CircuitBreakerError } from './errors.js';
 import { GuardEvents } from './events.js';
 import { FailureWindow } from './failure-window.js';
-import type { BreakerEvent, Ticket, Transition } from './machine.js';
+import type { Admission, BreakerEvent, Ticket, Transition } from './machine.js';
 import { decideAdmission, effectiveState, resetTimeoutFor, retryAfterMs, ticketIsCurrent, transition } from './machine.js';
 import { MemoryStore } from './memory-store.js';
 import { resolvePolicy } from './policy.js';
@@ -100,18 +100,14 @@ export class CircuitBreaker {
       if (this.closedTicket.openedAt !== record.openedAt) this.closedTicket = { trial: false, openedAt: record.openedAt, lease: 0 };
       return this.closedTicket;
     }
-    let ticket: Ticket | null = null;
-    let rejection: CircuitBreakerError | null = null;
+    let decision: Admission | null = null;
+    let decidedOn = record;
     const committed = this.commitFrom(record, (current, now) => {
-      const decision = decideAdmission(current, this.policy, now, this.trialLeaseMs ?? resetTimeoutFor(current, this.policy));
-      ticket = decision.kind === 'reject' ? null : decision.ticket;
-      rejection = decision.kind === 'reject' ? this.circuitError(decision.state, current.failCounter, decision.retryAfterMs) : null;
+      decidedOn = current;
+      decision = decideAdmission(current, this.policy, now, this.trialLeaseMs ?? resetTimeoutFor(current, this.policy));
       return decision.kind === 'trial' ? { record: decision.next } : null;
     });
-    const settle = (): Ticket => {
-      if (ticket !== null) return ticket;
-      throw rejection as unknown as CircuitBreakerError;
-    };
+    const settle = (): Ticket => this.ticketOrRejection(decision, decidedOn);
     return isPromise(committed) ? committed.then(settle) : settle();
   }
 
@@ -191,6 +187,11 @@ export class CircuitBreaker {
     const now = this.clock.now();
     this.observe(record, record.version > this.seenVersion ? 'remote' : 'reset_timeout');
     return { record, state: effectiveState(record, this.policy, now), now };
+  }
+
+  private ticketOrRejection(decision: Admission | null, record: BreakerRecord): Ticket {
+    if (decision !== null && decision.kind !== 'reject') return decision.ticket;
+    throw this.circuitError(decision?.state ?? 'open', record.failCounter, decision?.retryAfterMs ?? 0);
   }
 
   private recordInWindow(ticket: Ticket, failed: boolean): boolean {

@@ -101,8 +101,8 @@ class ShieldGuard implements Guard {
         if (settled !== undefined) await settled;
         throw error;
       }
-      if (ticket !== null) {
-        const recorded = (breaker as CircuitBreaker).onSuccess(ticket);
+      if (ticket !== null && breaker !== null) {
+        const recorded = breaker.onSuccess(ticket);
         if (recorded !== undefined) await recorded;
       }
       if (this.events.active) this.events.emit({ type: 'success', name: this.name, duration_ms: this.clock.now() - started });
