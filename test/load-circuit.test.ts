@@ -1,7 +1,7 @@
 /**
  * The plan's expectations against a breaker: an SDK-built server with a breaker-like tool, and the
  * real Shield server in front of the simulated orchestrator, taken down through its chaos control
- * (times scaled down: upstream timeout 300 ms).
+ * (the upstream timeout is generous: a refused connection fails at once, and this machine is shared).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -71,7 +71,7 @@ describe('expectations against Shield in front of the simulated orchestrator', (
 
   before(async () => {
     sim = await startSim({ latency: { minMs: 5, maxMs: 5 } });
-    shield = await startShield(orchestratorConfig(sim.url, { timeout: '300ms', max_concurrent: 5, max_queue: 20, breaker: { fail_max: 5, reset_timeout: '60s' } }, { log: { level: 'silent' } }));
+    shield = await startShield(orchestratorConfig(sim.url, { timeout: '5s', max_concurrent: 5, max_queue: 20, breaker: { fail_max: 5, reset_timeout: '60s' } }, { log: { level: 'silent' } }));
   });
   after(async () => {
     await shield.close(0);
