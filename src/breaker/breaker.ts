@@ -7,7 +7,7 @@
  * changes nothing. The memory store answers synchronously, so with it no method returns a promise.
  */
 import type { Clock, TimerHandle } from './clock.js';
-import { systemClock } from './clock.js';
+import { MAX_TIMER_MS, systemClock } from './clock.js';
 import type { CircuitState } from './errors.js';
 import { CircuitBreakerError } from './errors.js';
 import { GuardEvents } from './events.js';
@@ -255,7 +255,7 @@ export class CircuitBreaker {
     if (due === this.halfOpenAt) return;
     this.halfOpenTimer?.cancel();
     this.halfOpenAt = due;
-    this.halfOpenTimer = this.clock.setTimer(due - this.clock.now(), () => {
+    this.halfOpenTimer = this.clock.setTimer(Math.min(due - this.clock.now(), MAX_TIMER_MS), () => {
       this.halfOpenTimer = null;
       this.halfOpenAt = NaN;
       this.observe(this.store.read(), 'reset_timeout');

@@ -19,6 +19,9 @@ export interface Clock {
 /** Constant for the process; read once because the getter is not free on the fast-fail path. */
 const timeOrigin = performance.timeOrigin;
 
+/** Node fires longer timers at once; callers re-arm for the rest when a capped timer fires early. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Real time: high-resolution epoch time and unref'd timers. */
 export const systemClock: Clock = {
   now: () => timeOrigin + performance.now(),

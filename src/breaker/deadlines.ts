@@ -5,6 +5,7 @@
  * Finishing a call unlinks its node in O(1); the timer re-arms itself for the next head when it fires.
  */
 import type { Clock, TimerHandle } from './clock.js';
+import { MAX_TIMER_MS } from './clock.js';
 
 export interface Deadline {
   readonly at: number;
@@ -47,7 +48,7 @@ export class Deadlines {
   private arm(at: number): void {
     this.timer?.cancel();
     this.timerAt = at;
-    this.timer = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => this.fire());
+    this.timer = this.clock.setTimer(Math.min(Math.max(0, at - this.clock.now()), MAX_TIMER_MS), () => this.fire());
   }
 
   private fire(): void {
