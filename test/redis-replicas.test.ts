@@ -46,7 +46,7 @@ test('5 failures spread across three replicas open the circuit on all of them; a
   const [a, b, c] = (await replicas(3, config)) as [Replica, Replica, Replica];
   for (const [replica, count] of [[a, 2], [b, 2], [c, 1]] as const) {
     const result = await replica.calls(count, 'failure');
-    assert.equal(result.errors.orchestrator_error, count);
+    assert.equal(result.errors.orchestrator_error, count, JSON.stringify(result));
   }
   for (const replica of [a, b, c]) {
     const seen = await replica.until((look) => look.snapshot.state === 'open', 'the circuit to open');
@@ -69,7 +69,7 @@ test('3 replicas × 50 concurrent failures count to fail_max exactly and trip ex
   assert.equal(errors(results, 'orchestrator_error'), 150, 'every admitted call reports its own upstream error');
   assert.equal(total(results, 'tripped'), 1, 'one call carries tripped_circuit');
   const looks = await Promise.all(trio.map((replica) => replica.until((look) => look.snapshot.state === 'open', 'open')));
-  for (const look of looks) assert.equal(look.snapshot.fail_counter, 5, 'no over-count past fail_max');
+  for (const look of looks) assert.equal(look.snapshot.fail_counter, 5, `no over-count past fail_max: ${JSON.stringify(look)}`);
   const trips = looks.flatMap((look) => look.changes.filter((change) => change.to === 'open' && change.reason !== 'remote'));
   assert.equal(trips.length, 1, 'exactly one replica made the transition');
   assert.equal(trips[0]?.reason, 'failure_threshold');
@@ -91,7 +91,7 @@ test('half-open: 50 concurrent callers across three replicas produce exactly one
 });
 
 test('Redis killed mid-run: no call fails because of it, the store reports degraded; restarted: replicas converge', async () => {
-  const trio = await replicas(3, { budgetMs: 50 });
+  const trio = await replicas(3, { budgetMs: 50, policy: { ...POLICY, resetTimeoutMs: 30_000 } });
   await trio[0]!.calls(3, 'failure');
   await Promise.all(trio.map((replica) => replica.until((look) => look.snapshot.fail_counter === 3, 'the shared counter')));
 

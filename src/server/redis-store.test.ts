@@ -143,6 +143,21 @@ test('closed-state successes cost no Redis command; a failure and the success th
   guard.dispose();
 });
 
+test('a process too busy to read a reply in time is not mistaken for a slow Redis', async () => {
+  const state = await connect(freshNamespace(), { budgetMs: 50 });
+  const store = await state.store('orchestrator');
+  for (let i = 0; i < 5; i++) {
+    const write = store.compareAndSet(store.read(), failed(store.read()));
+    const until = Date.now() + 120;
+    while (Date.now() < until) {
+      // a blocking task longer than the budget, while the reply arrives
+    }
+    await write;
+  }
+  assert.equal(state.status(), 'ok');
+  assert.equal(store.read().failCounter, 5);
+});
+
 // Killing and pausing the shared server: these run last and restore it.
 test('Redis paused: a write waits no longer than the budget, the store degrades, then resynchronises', async () => {
   const namespace = freshNamespace();

@@ -175,7 +175,10 @@ export class RedisState {
   async withinBudget<T>(command: Promise<T>, ms = this.budgetMs): Promise<T | typeof MISSED_BUDGET> {
     let timer: { cancel(): void } | undefined;
     const missed = new Promise<typeof MISSED_BUDGET>((resolve) => {
-      timer = this.clock.setTimer(ms, () => resolve(MISSED_BUDGET));
+      // Timers run before I/O in each turn of the event loop: after a long blocking task the timer
+      // would fire ahead of a reply that is already waiting. setImmediate lets that reply in first,
+      // so a busy process is not mistaken for a slow Redis.
+      timer = this.clock.setTimer(ms, () => setImmediate(() => resolve(MISSED_BUDGET)));
     });
     try {
       return await Promise.race([command.catch((): typeof MISSED_BUDGET => MISSED_BUDGET), missed]);
@@ -264,6 +267,8 @@ class SharedStore implements RedisBreakerStore {
   private heldDuringResync: BreakerRecord | undefined;
   private resyncing = false;
   private readonly listeners = new Set<(record: BreakerRecord) => void>();
+  /** Records this process is writing right now. */
+  private readonly committing = new Set<BreakerRecord>();
 
   constructor(
     private readonly state: RedisState,
@@ -303,7 +308,13 @@ class SharedStore implements RedisBreakerStore {
   }
 
   private async compareAndSetShared(expected: BreakerRecord, next: BreakerRecord): Promise<BreakerRecord> {
-    const reply = await this.state.compareAndSet(this.key, expected.version, next);
+    this.committing.add(next);
+    let reply: Awaited<ReturnType<RedisState['compareAndSet']>>;
+    try {
+      reply = await this.state.compareAndSet(this.key, expected.version, next);
+    } finally {
+      this.committing.delete(next);
+    }
     if (reply === MISSED_BUDGET) {
       this.state.degrade('Redis did not answer a compare-and-set in time');
       return this.compareAndSetLocally(expected, next);
@@ -329,7 +340,11 @@ class SharedStore implements RedisBreakerStore {
       }
       return;
     }
-    if (record.version > this.local.version) this.adopt(record);
+    if (record.version <= this.local.version) return;
+    // Our own write, published before its reply reached us: the reply will deliver it as ours, not as
+    // a change from another replica.
+    for (const pending of this.committing) if (sameRecord(pending, record)) return;
+    this.adopt(record);
   }
 
   /**
