@@ -89,7 +89,10 @@ export class CircuitBreaker {
   rejectFast(): CircuitBreakerError | null {
     const record = this.store.read();
     if (record.state === 'closed' || record.forced === 'closed') return null;
-    const decision = decideAdmission(record, this.policy, this.clock.now(), 0);
+    const now = this.clock.now();
+    const wait = retryAfterMs(record, this.policy, now);
+    if (wait > 0) return this.circuitError('open', record.failCounter, wait);
+    const decision = decideAdmission(record, this.policy, now, 0);
     return decision.kind === 'reject' ? this.circuitError(decision.state, record.failCounter, decision.retryAfterMs) : null;
   }
 
