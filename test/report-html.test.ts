@@ -82,6 +82,7 @@ function verifyFixture(): VerifyReport {
               { start_ms: 2_260, end_ms: 2_500, state: 'closed' },
             ],
             transitions: 3,
+            event_loop_delay_max_ms: 6.2,
           },
         ],
         notes: [],

@@ -1,11 +1,109 @@
+import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
 import { UsageError } from './exit-codes.js';
+import { positiveIntOption, serverOption } from './options.js';
+import type { DownKind, ScenarioId } from '../report/verify-report.js';
+
+interface VerifyFlags {
+  scenarios?: ScenarioId[];
+  timeScale?: number;
+  full?: boolean;
+  down: DownKind[];
+  target?: URL;
+  chaos?: string;
+  report: string;
+  failMax?: number;
+  breaker: boolean;
+  quiet?: boolean;
+}
+
+/** `2,3` → [2, 3]. */
+function scenariosOption(value: string): ScenarioId[] {
+  const ids = value.split(',').map((part) => Number(part.trim()));
+  if (value.trim() === '' || ids.some((id) => !Number.isInteger(id) || id < 1 || id > 5)) {
+    throw new InvalidArgumentError('expected scenario numbers from 1 to 5, like 2,3');
+  }
+  return ids as ScenarioId[];
+}
+
+/** `0.01` or `1/100`: a factor above 0, at most 1. */
+function timeScaleOption(value: string): number {
+  const fraction = /^\s*1\s*\/\s*(\d+(?:\.\d+)?)\s*$/.exec(value);
+  const scale = fraction ? 1 / Number(fraction[1]) : Number(value);
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 1) {
+    throw new InvalidArgumentError('expected a factor above 0 and at most 1, like 0.01 or 1/100');
+  }
+  return scale;
+}
+
+function downOption(value: string): DownKind[] {
+  if (value === 'both') return ['refused', 'hang'];
+  if (value === 'refused' || value === 'hang') return [value];
+  throw new InvalidArgumentError('expected refused, hang or both');
+}
 
 export function register(program: Command): void {
   program
     .command('verify')
-    .description('(not built yet)')
-    .action(() => {
-      throw new UsageError('shield verify is not built yet');
+    .description("run the load test plan's five scenarios end to end and write report.md, report.json and report.html")
+    .option('--scenarios <list>', 'run only these scenarios, e.g. 2,3 (default: all five)', scenariosOption)
+    .option('--time-scale <factor>', 'scale every duration of the plan, e.g. 0.01 or 1/100 (default 1/100 embedded, 1 with --target)', timeScaleOption)
+    .option('--full', "the plan's real timings (30 s timeout, 60 s reset); same as --time-scale 1")
+    .option('--down <kind>', 'how the orchestrator goes down: refused (a stopped service), hang (no answer) or both', downOption, ['refused', 'hang'])
+    .option('--target <host:port|url>', 'verify a deployment instead of the embedded simulator and server', serverOption)
+    .option('--chaos <url>', 'with --target: the control API of the chaos proxy or simulator in front of its orchestrator')
+    .option('--report <dir>', 'where report.md, report.json, report.html and (embedded) server.log go', './shield-report')
+    .option('--fail-max <n>', "embedded: the server's breaker fail_max (default the plan's 5; change it to watch verify fail)", positiveIntOption)
+    .option('--no-breaker', 'embedded: run the server without a breaker (to watch verify fail)')
+    .option('--quiet', 'no progress lines on stderr')
+    .addHelpText(
+      'after',
+      '\nExamples:\n' +
+        '  shield verify                                  # the whole plan on an embedded simulator, about 15 s\n' +
+        '  shield verify --scenarios 2,3 --down hang      # circuit opening and recovery with a hung orchestrator\n' +
+        '  shield verify --full                           # the plan\'s real timings (several minutes)\n' +
+        '  shield verify --target http://host:8081 --chaos http://control:9623\n' +
+        '\nExit codes: 0 every scenario and criterion passed, 1 one failed or was skipped, 2 usage, 3 target unreachable.',
+    )
+    .action(async (flags: VerifyFlags) => {
+      if (flags.full && flags.timeScale !== undefined) throw new UsageError('--full and --time-scale contradict each other; pass one');
+      if (flags.chaos !== undefined && flags.target === undefined) throw new UsageError('--chaos needs --target (the embedded simulator is controlled directly)');
+      if (flags.target !== undefined && (flags.failMax !== undefined || !flags.breaker)) {
+        throw new UsageError('--fail-max and --no-breaker change the embedded server; a --target keeps its own configuration');
+      }
+      const { mkdir } = await import('node:fs/promises');
+      const { createWriteStream } = await import('node:fs');
+      const { join } = await import('node:path');
+      try {
+        await mkdir(flags.report, { recursive: true });
+      } catch (error) {
+        throw new UsageError(`--report ${flags.report}: cannot create the directory (${(error as Error).message})`);
+      }
+      const { runVerify, DEFAULT_TIME_SCALE } = await import('../verify/index.js');
+      const { renderVerifyConsole } = await import('../report/console.js');
+      const { writeVerifyReports } = await import('../report/write.js');
+      const scale = flags.full ? 1 : (flags.timeScale ?? (flags.target ? 1 : DEFAULT_TIME_SCALE));
+      const logStream = flags.target === undefined ? createWriteStream(join(flags.report, 'server.log')) : undefined;
+      const interactive = process.stderr.isTTY === true;
+      let report;
+      try {
+        report = await runVerify({
+          scale,
+          down: flags.down,
+          ...(flags.scenarios ? { scenarios: flags.scenarios } : {}),
+          ...(flags.target ? { target: flags.target } : {}),
+          ...(flags.chaos !== undefined ? { chaos: flags.chaos } : {}),
+          ...(flags.target === undefined ? { guard: { ...(flags.failMax !== undefined ? { failMax: flags.failMax } : {}), breaker: flags.breaker } } : {}),
+          ...(logStream ? { logStream } : {}),
+          ...(flags.quiet ? {} : { progress: (line: string) => process.stderr.write(`${interactive ? '\x1b[2m' : ''}· ${line}${interactive ? '\x1b[0m' : ''}\n`) }),
+        });
+      } finally {
+        if (logStream) await new Promise((resolve) => logStream.end(resolve));
+      }
+      const color = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+      process.stdout.write(renderVerifyConsole(report, { width: process.stdout.columns ?? 120, color }));
+      const written = await writeVerifyReports(flags.report, report);
+      process.stdout.write(`Reports: ${written.markdown}, ${written.json}, ${written.html}\n`);
+      if (report.verdict !== 'pass') process.exitCode = 1;
     });
 }

@@ -41,6 +41,11 @@ export interface ScenarioRun {
   circuit: CircuitSegment[];
   /** State changes seen during the run. */
   transitions: number;
+  /**
+   * How late this process's event loop ran at worst during the run, ms. A busy machine shows here
+   * first, and in every latency measured from this process.
+   */
+  event_loop_delay_max_ms: number;
 }
 
 export interface ScenarioResult {

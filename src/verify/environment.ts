@@ -135,14 +135,14 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Environme
 }
 
 /** `http://host:8081` means the MCP endpoint `http://host:8081/mcp`, as the plan writes servers. */
-function mcpEndpoint(target: string): URL {
-  const url = parseServerUrl(target);
+function mcpEndpoint(target: URL | string): URL {
+  const url = typeof target === 'string' ? parseServerUrl(target) : new URL(target);
   if (!url) throw new UsageError(`--target ${JSON.stringify(target)} is not a server; expected ${SERVER_URL_HINT}`);
   if (url.pathname === '/' || url.pathname === '') url.pathname = '/mcp';
   return url;
 }
 
-export function connectTarget(target: string, chaosUrl: string | null, upstream = DEFAULT_UPSTREAM): Environment {
+export function connectTarget(target: URL | string, chaosUrl: string | null, upstream = DEFAULT_UPSTREAM): Environment {
   const url = mcpEndpoint(target);
   const control = chaosUrl === null ? null : createChaosControl(chaosUrl);
   return {

@@ -31,7 +31,7 @@ export interface VerifyOptions {
   scenarios?: readonly ScenarioId[];
   down?: readonly DownKind[];
   /** A deployment's MCP endpoint (or host:port); default: embedded. */
-  target?: string;
+  target?: URL | string;
   /** The chaos proxy's or simulator's control API that takes the target's orchestrator down. */
   chaos?: string;
   /** Embedded only: a deliberately different guard, to watch verify fail. */

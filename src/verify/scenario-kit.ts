@@ -3,6 +3,7 @@
  * calls (records, circuit timeline, transitions), `/health` reads, and bringing the circuit back to
  * closed between runs.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fetchHealth } from '../client/index.js';
 import type { GuardSnapshot } from '../breaker/types.js';
 import { formatDuration } from '../common/duration.js';
@@ -45,10 +46,18 @@ export function verdictOf(checks: readonly Check[]): ScenarioResult['verdict'] {
   return checks.some((c) => c.verdict === 'pass') ? 'pass' : 'skipped';
 }
 
+/** An event loop later than this means the machine, not the server, shaped the latencies. */
+const BUSY_LOOP_MS = 50;
+
 export function scenarioResult(
   id: ScenarioId,
   parts: { checks: Check[]; figures: Record<string, Figure>; runs: ScenarioRun[]; notes: string[]; elapsedMs: number; skipReason?: string },
 ): ScenarioResult {
+  const busiest = Math.max(0, ...parts.runs.map((run) => run.event_loop_delay_max_ms));
+  const notes =
+    busiest > BUSY_LOOP_MS
+      ? [...parts.notes, `This process's event loop ran up to ${formatDuration(busiest)} late during the scenario: the machine was busy, and latencies measured from here include that.`]
+      : parts.notes;
   return {
     id,
     ...SCENARIOS[id],
@@ -58,7 +67,7 @@ export function scenarioResult(
     checks: parts.checks,
     figures: parts.figures,
     runs: parts.runs,
-    notes: parts.notes,
+    notes,
   };
 }
 
@@ -102,9 +111,12 @@ export async function recordRun(
   const startedIso = new Date().toISOString();
   const timeline = new CircuitTimeline(caller.startedAt);
   timeline.watch(shield, pollMs(ctx.settings));
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   try {
     await body(caller, timeline);
   } finally {
+    loopDelay.disable();
     await timeline.stop();
     await caller.close();
   }
@@ -118,6 +130,7 @@ export async function recordRun(
       calls: caller.records.map(({ t_ms, latency_us, outcome }) => ({ t_ms: Math.round(t_ms * 1000) / 1000, latency_us, outcome })),
       circuit: timeline.segments(elapsed),
       transitions,
+      event_loop_delay_max_ms: Math.round(loopDelay.max / 1e5) / 10,
     },
     records: caller.records,
     timeline,

@@ -112,15 +112,20 @@ function planChecks(ctx: ScenarioContext, w: Wave, kind: DownKind): Check[] {
     ),
     check(
       `Remaining ${n - failMax} fail fast`,
-      `≥ ${n - failMax} circuit_breaker_error/overloaded, median < ${formatDuration(settings.fast_fail_target_ms)}`,
-      `${describeOutcomes(fast)}; median ${formatUs(medianFast)}, slowest ${formatUs(slowestFast)}`,
-      fast.length >= n - failMax && medianFast / 1000 < settings.fast_fail_target_ms,
+      `≥ ${n - failMax} circuit_breaker_error or overloaded`,
+      describeOutcomes(fast),
+      fast.length >= n - failMax,
     ),
     check(
-      '…in < 1 ms inside the server',
+      '…in < 1 ms each, inside the server',
       'median < 1ms (server-side histogram)',
       describeServerSide(w.serverFast),
       w.serverFast.calls >= n - failMax && w.serverFast.medianBoundS !== null && w.serverFast.medianBoundS <= 0.001,
+    ),
+    info(
+      '…as the callers saw them',
+      `< ${formatDuration(settings.fast_fail_target_ms)}`,
+      fast.length > 0 ? `median ${formatUs(medianFast)}, slowest ${formatUs(slowestFast)} (${n} calls sent at once from this process)` : 'none',
     ),
     check(`Total test time < 3 minutes (at the plan's scale)`, `< ${formatDuration(totalTarget)}`, formatDuration(w.wallMs), w.wallMs < totalTarget),
     check(
