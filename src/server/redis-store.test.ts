@@ -216,3 +216,23 @@ test('a replica started while Redis is down serves locally and joins once Redis 
   await until(() => state.status() === 'ok', 'the late Redis to be joined');
   assert.deepEqual(decodeRecord(await admin.hget(store.key, 'r')), store.read(), 'the local count was carried over');
 });
+
+test('a trip made while Redis was away wins over a closed circuit seeded by a peer, whoever resyncs first', async () => {
+  for (let round = 0; round < 3; round++) {
+    const namespace = freshNamespace();
+    const a = await connect(namespace, { probeIntervalMs: 20 });
+    const b = await connect(namespace, { probeIntervalMs: 20 });
+    const storeA = await a.store('orchestrator');
+    const storeB = await b.store('orchestrator');
+    await redis.kill();
+    await until(() => a.status() === 'degraded' && b.status() === 'degraded', 'both to degrade');
+    storeA.compareAndSet(storeA.read(), failed(storeA.read()));
+    const tripped: BreakerRecord = { ...storeB.read(), version: storeB.read().version + 1, state: 'open', failCounter: 5, openedAt: Date.now(), trips: 1 };
+    storeB.compareAndSet(storeB.read(), tripped);
+    await redis.start();
+    await until(() => a.status() === 'ok' && b.status() === 'ok', 'both to recover');
+    await until(() => storeA.read().version === storeB.read().version, 'the two to converge');
+    assert.equal(storeA.read().state, 'open', `round ${round}`);
+    assert.deepEqual(storeB.read(), storeA.read());
+  }
+});

@@ -73,6 +73,9 @@ interface CasClient {
 
 const MISSED_BUDGET: unique symbol = Symbol('missed budget');
 
+/** Conflicting writes in one resynchronisation before the stored record is simply adopted. */
+const MAX_RESYNC_WRITES = 5;
+
 export class RedisState {
   private readonly commands: Redis;
   private readonly subscriber: Redis;
@@ -350,7 +353,8 @@ class SharedStore implements RedisBreakerStore {
   /**
    * @internal Brings the local record and Redis together after a disconnection: Redis wins, except
    * that an empty Redis (restarted, expired) is seeded from the local record, and a trip that
-   * happened here while Redis was away is pushed over a closed shared circuit.
+   * happened here while Redis was away is pushed over a closed shared circuit. Replicas resync at
+   * the same time, so a write that loses is decided again on the record that won.
    */
   async resync(budgetMs?: number): Promise<boolean> {
     this.resyncing = true;
@@ -359,23 +363,26 @@ class SharedStore implements RedisBreakerStore {
       const loaded = await this.state.load(this.key, budgetMs);
       if (loaded === MISSED_BUDGET) return false;
       const [version = null, text = null] = loaded;
-      const stored = version === null ? undefined : this.decodeStored(version, text);
-      let target: BreakerRecord;
-      if (stored === undefined) {
-        target = this.local.version === this.initial.version ? this.local : await this.push(this.local, this.local);
-      } else if (this.changedWhileDegraded && this.local.state === 'open' && stored.state === 'closed') {
-        target = await this.push(stored, this.local);
-      } else {
-        target = stored;
+      let stored = version === null ? undefined : this.decodeStored(version, text);
+      let target: BreakerRecord | undefined;
+      for (let attempt = 0; attempt < MAX_RESYNC_WRITES && target === undefined; attempt++) {
+        const wanted = this.resyncWrite(stored);
+        if (wanted === undefined) {
+          target = stored ?? this.local;
+          break;
+        }
+        const reply = await this.state.compareAndSet(this.key, stored?.version ?? this.local.version, wanted);
+        if (reply === MISSED_BUDGET) return false;
+        if (reply[0] === 1) target = wanted;
+        else stored = this.decodeStored(reply[2], reply[1]);
       }
+      target ??= stored ?? this.local;
       // Set by receive() while the awaits above were pending.
       const held = this.heldDuringResync as BreakerRecord | undefined;
       if (held !== undefined && held.version > target.version) target = held;
       this.changedWhileDegraded = false;
       if (!sameRecord(target, this.local)) this.adopt(target);
       return true;
-    } catch {
-      return false;
     } finally {
       this.resyncing = false;
       this.heldDuringResync = undefined;
@@ -387,12 +394,15 @@ class SharedStore implements RedisBreakerStore {
     this.listeners.clear();
   }
 
-  /** Writes `record`'s content over `over` as the next version; on conflict the stored record wins. */
-  private async push(over: BreakerRecord, record: BreakerRecord): Promise<BreakerRecord> {
-    const next = { ...record, version: over.version + 1 };
-    const reply = await this.state.compareAndSet(this.key, over.version, next);
-    if (reply === MISSED_BUDGET) throw new Error('Redis did not answer in time');
-    return reply[0] === 1 ? next : this.decodeStored(reply[2], reply[1]);
+  /** What resynchronising must write over `stored` (undefined: the key is empty), or undefined to adopt it. */
+  private resyncWrite(stored: BreakerRecord | undefined): BreakerRecord | undefined {
+    if (stored === undefined) {
+      return this.local.version === this.initial.version ? undefined : { ...this.local, version: this.local.version + 1 };
+    }
+    if (this.changedWhileDegraded && this.local.state === 'open' && stored.state === 'closed') {
+      return { ...this.local, version: stored.version + 1 };
+    }
+    return undefined;
   }
 
   /** An undecodable stored value reads as a fresh circuit at the stored version, so the next write replaces it. */
