@@ -9,7 +9,7 @@ import { ChaosState } from './chaos-state.js';
 import type { Fault } from './chaos-state.js';
 import { assembleHandle } from './chaos-handle.js';
 import type { ChaosHandle } from './chaos-handle.js';
-import { BodyTooLargeError, readBody } from './http-body.js';
+import { BodyTooLargeError, collectBody } from './http-body.js';
 import { formatLatency, NO_LATENCY, sampleLatency } from './latency.js';
 import type { Latency } from './latency.js';
 import {
@@ -45,6 +45,7 @@ export interface SimOptions {
 
 /** Idle keep-alive connections stay open this long (above common client pools' idle timeouts). */
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+const MAX_RECENT_REPLIES = 1024;
 
 function send(res: ServerResponse, reply: Reply): void {
   res.writeHead(reply.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(reply.body) });
@@ -61,22 +62,6 @@ function after(res: ServerResponse, ms: number, action: () => void): void {
   res.once('close', () => clearTimeout(timer));
 }
 
-async function answer(req: IncomingMessage): Promise<Reply> {
-  const target = route(req.method, req.url);
-  if (target === 'health') return healthReply();
-  if (target !== 'query') {
-    req.resume();
-    return target;
-  }
-  try {
-    return queryReply((await readBody(req, MAX_QUERY_BODY_BYTES)).toString('utf8'));
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) return BODY_TOO_LARGE;
-    throw error;
-  }
-}
-
-
 export async function startSim(options: SimOptions = {}): Promise<ChaosHandle> {
   const host = options.host ?? '127.0.0.1';
   const latency = options.latency ?? NO_LATENCY;
@@ -86,9 +71,8 @@ export async function startSim(options: SimOptions = {}): Promise<ChaosHandle> {
 
   const server = createServer((req, res) => {
     const fault = state.requestFault(connectionFaulty.get(req.socket));
-    const delayMs = sampleLatency(latency, random);
-    if (fault === undefined) reply(req, res, delayMs);
-    else applyFault(fault, req, res, delayMs);
+    if (fault === undefined) reply(req, res);
+    else applyFault(fault, req, res);
   });
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.on('connection', (socket: Socket) => {
@@ -100,34 +84,67 @@ export async function startSim(options: SimOptions = {}): Promise<ChaosHandle> {
     else socket.destroy();
   });
 
-  function reply(req: IncomingMessage, res: ServerResponse, delayMs: number): void {
-    answer(req).then(
-      (computed) => after(res, delayMs, () => send(res, computed)),
-      () => res.destroy(),
-    );
+  // Answers are a pure function of the body, so recent ones are reused rather than recomputed.
+  const recentReplies = new Map<string, Reply>();
+  function replyToQuery(body: string): Reply {
+    let computed = recentReplies.get(body);
+    if (computed === undefined) {
+      computed = queryReply(body);
+      if (recentReplies.size >= MAX_RECENT_REPLIES) recentReplies.clear();
+      recentReplies.set(body, computed);
+    }
+    return computed;
   }
 
-  function applyFault(fault: Fault, req: IncomingMessage, res: ServerResponse, delayMs: number): void {
+  /** Runs `action` after the base latency (drawn per answer), or at once when there is none. */
+  function afterLatency(res: ServerResponse, action: () => void): void {
+    const delayMs = sampleLatency(latency, random);
+    if (delayMs > 0) after(res, delayMs, action);
+    else action();
+  }
+
+  function answer(res: ServerResponse, computed: Reply): void {
+    if (latency.maxMs > 0) afterLatency(res, () => send(res, computed));
+    else send(res, computed);
+  }
+
+  function onQueryBody(res: ServerResponse, error: Error | undefined, body: Buffer): void {
+    if (error instanceof BodyTooLargeError) send(res, BODY_TOO_LARGE);
+    else if (error !== undefined) res.destroy();
+    else answer(res, replyToQuery(body.toString('utf8')));
+  }
+
+  function reply(req: IncomingMessage, res: ServerResponse): void {
+    const target = route(req.method, req.url);
+    if (target === 'query') {
+      collectBody(req, MAX_QUERY_BODY_BYTES, res, onQueryBody);
+      return;
+    }
+    req.resume();
+    answer(res, target === 'health' ? healthReply() : target);
+  }
+
+  function applyFault(fault: Fault, req: IncomingMessage, res: ServerResponse): void {
     switch (fault.kind) {
       case 'hang':
         // Never answered: the socket stays open until the caller gives up, `down` or close().
         return;
       case 'slow':
-        reply(req, res, delayMs + fault.delayMs);
+        after(res, fault.delayMs, () => reply(req, res));
         return;
       case 'error':
         req.resume();
-        after(res, delayMs, () => send(res, errorReply(fault.status)));
+        afterLatency(res, () => send(res, errorReply(fault.status)));
         return;
       case 'reset':
-        req.resume();
         // A reset with response bytes already sent reads as a clean close to many clients; a reset
         // before the first byte is ECONNRESET for every caller.
-        after(res, delayMs, () => req.socket.resetAndDestroy());
+        req.resume();
+        afterLatency(res, () => req.socket.resetAndDestroy());
         return;
       case 'garbage':
         req.resume();
-        after(res, delayMs, () => {
+        afterLatency(res, () => {
           res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(GARBAGE_BODY) });
           res.end(GARBAGE_BODY);
         });
