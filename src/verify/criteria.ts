@@ -105,16 +105,17 @@ export function measureCriteria(
     {
       criterion: 'Recovery on success',
       target: '1 success',
-      method: 'Verify transition to closed (scenario 3)',
+      method: 'Verify the transition half-open → closed (scenario 3)',
       from: [3],
       measure: (s) => {
         const three = s.get(3);
+        const halfOpen = typeof figure(three, 'reset_timeout_measured_ms') === 'number';
         const outcome = figure(three, 'recovery_outcome');
         const state = figure(three, 'state_after_recovery');
         const counter = figure(three, 'fail_counter_after_recovery');
         return {
-          observed: `first call ${outcome ?? 'not made'}; then ${state ?? 'unknown'}, fail_counter ${counter ?? '?'}`,
-          passed: outcome === 'success' && state === 'closed' && counter === 0,
+          observed: `${halfOpen ? 'half-open' : 'never half-open'}; first call ${outcome ?? 'not made'}; then ${state ?? 'unknown'}, fail_counter ${counter ?? '?'}`,
+          passed: halfOpen && outcome === 'success' && state === 'closed' && counter === 0,
           figures: { recovery_outcome: outcome ?? null, state_after: state ?? null, fail_counter_after: counter ?? null },
         };
       },
