@@ -76,9 +76,8 @@ export class Bulkhead {
 
   /** Frees a slot, handing it straight to the longest-waiting caller if there is one. */
   release(): void {
-    const waiter = this.waiters.shift();
-    if (waiter) waiter.grant();
-    else this.active--;
+    if (this.waiters.length === 0) this.active--;
+    else (this.waiters.shift() as Waiter).grant();
   }
 
   /** Releases every waiting caller at once with `error` (the circuit opened: waiting is pointless). */
