@@ -179,13 +179,20 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     } catch (error) {
       return rpcError(400, null, JSONRPC.parseError, `Parse error: the body is not valid JSON (${(error as Error).message})`);
     }
-    const disconnect = new AbortController();
+    let onDisconnect: (() => void) | undefined;
     const onClose = () => {
-      if (!res.writableEnded) disconnect.abort();
+      if (!res.writableEnded) onDisconnect?.();
     };
     res.once('close', onClose);
     try {
-      return await deps.endpoint.post({ headers: req.headers, message, signal: disconnect.signal, startedAt });
+      return await deps.endpoint.post({
+        headers: req.headers,
+        message,
+        startedAt,
+        onDisconnect: (listener) => {
+          onDisconnect = listener;
+        },
+      });
     } finally {
       res.off('close', onClose);
     }
@@ -237,7 +244,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     return { status: 404, body: { error: `not found: ${method} ${path}; routes: POST /mcp, GET /health, GET /ready, GET /metrics` } };
   }
 
-  return (req, res) => {
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const startedAt = performance.now();
     if (deps.isDraining()) {
       req.resume();
@@ -245,12 +252,15 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
       return;
     }
     deps.track(1);
-    route(req, res, startedAt)
-      .then((reply) => writeReply(res, reply))
-      .catch((error: unknown) => {
-        deps.logger.error({ event: 'internal_error', err: error, method: req.method, url: req.url }, 'internal error');
-        writeReply(res, rpcError(500, null, JSONRPC.internalError, 'Internal error'));
-      })
-      .finally(() => deps.track(-1));
-  };
+    try {
+      writeReply(res, await route(req, res, startedAt));
+    } catch (error) {
+      deps.logger.error({ event: 'internal_error', err: error, method: req.method, url: req.url }, 'internal error');
+      writeReply(res, rpcError(500, null, JSONRPC.internalError, 'Internal error'));
+    } finally {
+      deps.track(-1);
+    }
+  }
+
+  return (req, res) => void handle(req, res);
 }

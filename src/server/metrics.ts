@@ -3,7 +3,8 @@
  * tests and in `shield verify`); the process metrics (RSS, open fds, event loop) are collected
  * once per process and appended to every server's output.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Metric } from 'prom-client';
 import type { Guard } from '../breaker/types.js';
 import type { CircuitState } from '../breaker/errors.js';
 
@@ -35,29 +36,99 @@ export interface CallRecorder {
   record(seconds: number): void;
 }
 
+type CallLabels = { upstream: string; tool: string; outcome: CallOutcome };
+
+/** What prom-client's registry reads from a metric (`get()`), for the families built by hand. */
+interface MetricSnapshot {
+  name: string;
+  help: string;
+  type: 'counter' | 'histogram';
+  aggregator: 'sum';
+  values: Array<{ metricName?: string; labels: Record<string, string | number>; value: number }>;
+}
+
+/** One label set's calls: per-bucket (not cumulative) counts, the sum and the count. */
+class CallSeries implements CallRecorder {
+  readonly buckets = new Float64Array(LATENCY_BUCKETS_S.length + 1);
+  sum = 0;
+  count = 0;
+
+  constructor(readonly labels: CallLabels) {}
+
+  record(seconds: number): void {
+    let i = 0;
+    while (i < LATENCY_BUCKETS_S.length && seconds > LATENCY_BUCKETS_S[i]!) i++;
+    this.buckets[i]!++;
+    this.sum += seconds;
+    this.count++;
+  }
+}
+
+/**
+ * Tool calls by upstream, tool and outcome, as a latency histogram and a counter fed by one
+ * `record()`. prom-client's own Histogram costs microseconds per observation (label hashing, a
+ * bucket object per label set); this is a bucket scan and three additions, exposed through the
+ * registry's metric interface so the output is prom-client's.
+ */
+class CallStats {
+  private readonly series = new Map<string, CallSeries>();
+
+  recorder(labels: CallLabels): CallRecorder {
+    const key = `${labels.upstream}\u0000${labels.tool}\u0000${labels.outcome}`;
+    let series = this.series.get(key);
+    if (!series) {
+      series = new CallSeries(labels);
+      this.series.set(key, series);
+    }
+    return series;
+  }
+
+  histogram(name: string, help: string): Metric {
+    const get = async (): Promise<MetricSnapshot> => {
+      const values: MetricSnapshot['values'] = [];
+      for (const series of this.series.values()) {
+        let cumulative = 0;
+        for (let i = 0; i <= LATENCY_BUCKETS_S.length; i++) {
+          cumulative += series.buckets[i]!;
+          const le = i < LATENCY_BUCKETS_S.length ? LATENCY_BUCKETS_S[i]! : '+Inf';
+          values.push({ metricName: `${name}_bucket`, labels: { le, ...series.labels }, value: cumulative });
+        }
+        values.push({ metricName: `${name}_sum`, labels: { ...series.labels }, value: series.sum });
+        values.push({ metricName: `${name}_count`, labels: { ...series.labels }, value: series.count });
+      }
+      return { name, help, type: 'histogram', aggregator: 'sum', values };
+    };
+    return { name, help, get } as unknown as Metric;
+  }
+
+  counter(name: string, help: string): Metric {
+    const get = async (): Promise<MetricSnapshot> => ({
+      name,
+      help,
+      type: 'counter',
+      aggregator: 'sum',
+      values: [...this.series.values()].map((series) => ({ labels: { ...series.labels }, value: series.count })),
+    });
+    return { name, help, get } as unknown as Metric;
+  }
+}
+
 export class ServerMetrics {
   readonly registry = new Registry();
-  private readonly calls: Counter<'upstream' | 'tool' | 'outcome'>;
-  private readonly latency: Histogram<'upstream' | 'tool' | 'outcome'>;
+  private readonly calls = new CallStats();
   private readonly transitions: Counter<'upstream' | 'from' | 'to'>;
   private readonly rejections: Counter<'upstream' | 'reason'>;
   private readonly recorders = new Map<string, CallRecorder>();
 
   constructor(guards: ReadonlyMap<string, Guard>, sessionCount: () => number) {
     const registers = [this.registry];
-    this.calls = new Counter({
-      name: 'shield_tool_calls_total',
-      help: 'Tool calls by upstream, tool and outcome.',
-      labelNames: ['upstream', 'tool', 'outcome'],
-      registers,
-    });
-    this.latency = new Histogram({
-      name: 'shield_tool_call_duration_seconds',
-      help: 'Server-side time per tool call, from request arrival to response, by outcome.',
-      labelNames: ['upstream', 'tool', 'outcome'],
-      buckets: LATENCY_BUCKETS_S,
-      registers,
-    });
+    this.registry.registerMetric(this.calls.counter('shield_tool_calls_total', 'Tool calls by upstream, tool and outcome.'));
+    this.registry.registerMetric(
+      this.calls.histogram(
+        'shield_tool_call_duration_seconds',
+        'Server-side time per tool call, from request arrival to response, by outcome.',
+      ),
+    );
     this.transitions = new Counter({
       name: 'shield_circuit_breaker_transitions_total',
       help: 'Circuit state transitions by upstream.',
@@ -125,16 +196,18 @@ export class ServerMetrics {
     const key = `${upstream}\u0000${tool}\u0000${outcome}`;
     let recorder = this.recorders.get(key);
     if (!recorder) {
-      const counter = this.calls.labels(upstream, tool, outcome);
-      const histogram = this.latency.labels(upstream, tool, outcome);
-      const rejection = outcome === 'overloaded' ? this.rejections.labels(upstream, 'overloaded') : undefined;
-      recorder = {
-        record(seconds) {
-          counter.inc();
-          histogram.observe(seconds);
-          rejection?.inc();
-        },
-      };
+      const series = this.calls.recorder({ upstream, tool, outcome });
+      if (outcome === 'overloaded') {
+        const rejection = this.rejections.labels(upstream, 'overloaded');
+        recorder = {
+          record(seconds) {
+            series.record(seconds);
+            rejection.inc();
+          },
+        };
+      } else {
+        recorder = series;
+      }
       this.recorders.set(key, recorder);
     }
     return recorder;

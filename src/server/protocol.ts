@@ -57,8 +57,8 @@ export interface IncomingPost {
   /** Lower-cased header names. */
   headers: Record<string, string | string[] | undefined>;
   message: unknown;
-  /** Aborts when the HTTP client goes away. */
-  signal: AbortSignal;
+  /** Registers what to do if the HTTP client goes away before the reply (one listener per request). */
+  onDisconnect(listener: () => void): void;
   /** performance.now() when the request arrived. */
   startedAt: number;
 }
@@ -85,6 +85,11 @@ function rpcResult(id: RequestId, result: unknown, headers?: Record<string, stri
   return reply;
 }
 
+/** A 2026-07-28 result carries `resultType` and the server's `_meta`; a 2025 result is bare. */
+function finishResult(id: RequestId, result: Record<string, unknown>, modernMeta: Record<string, unknown> | undefined): Reply {
+  return rpcResult(id, modernMeta ? { ...result, resultType: 'complete', _meta: modernMeta } : result);
+}
+
 function header(headers: IncomingPost['headers'], name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -93,6 +98,24 @@ function header(headers: IncomingPost['headers'], name: string): string | undefi
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
+
+/**
+ * The JSON-RPC request envelope, checked by hand on the hot path: exactly what JSONRPCRequestSchema
+ * accepts for these four fields. Anything else goes through the SDK schema for its precise error;
+ * each method's params are validated by the SDK schema of that method.
+ */
+function isRequestEnvelope(message: Record<string, unknown>): boolean {
+  const { id, params } = message;
+  return (
+    message.jsonrpc === '2.0' &&
+    typeof message.method === 'string' &&
+    (typeof id === 'string' || (typeof id === 'number' && Number.isInteger(id))) &&
+    (params === undefined || isRecord(params))
+  );
+}
+
+/** Building an AbortSignal costs microseconds; a call that was not aborted hands its controller on. */
+const MAX_POOLED_CONTROLLERS = 1024;
 
 function envelopeVersion(params: unknown): unknown {
   if (!isRecord(params) || !isRecord(params._meta)) return undefined;
@@ -115,6 +138,7 @@ export class McpEndpoint {
   /** Calls that a `notifications/cancelled` may abort, keyed by session (or era) and request id. */
   private readonly inFlight = new Map<string, AbortController>();
   private readonly toolList: unknown[];
+  private readonly controllers: AbortController[] = [];
 
   constructor(private readonly deps: EndpointDeps) {
     this.toolList = [...deps.tools.values()].map((tool) => tool.descriptor);
@@ -136,9 +160,11 @@ export class McpEndpoint {
     }
     if (!isRecord(message)) return rpcError(400, null, JSONRPC.invalidRequest, 'Invalid Request: expected a JSON-RPC message object');
     if ('method' in message && 'id' in message) {
-      const request = JSONRPCRequestSchema.safeParse(message);
-      if (!request.success) return this.invalidMessage(message, request.error.issues[0]);
-      return this.request(request.data as { id: RequestId; method: string; params?: Record<string, unknown> }, incoming);
+      if (!isRequestEnvelope(message)) {
+        const request = JSONRPCRequestSchema.safeParse(message);
+        if (!request.success) return this.invalidMessage(message, request.error.issues[0]);
+      }
+      return this.request(message as { id: RequestId; method: string; params?: Record<string, unknown> }, incoming);
     }
     if ('method' in message) {
       const notification = JSONRPCNotificationSchema.safeParse(message);
@@ -260,8 +286,7 @@ export class McpEndpoint {
     incoming: IncomingPost,
     modernMeta: Record<string, unknown> | undefined,
   ): Promise<Reply> {
-    const finish = (result: Record<string, unknown>): Reply =>
-      rpcResult(request.id, modernMeta ? { ...result, resultType: 'complete', _meta: modernMeta } : result);
+    const finish = (result: Record<string, unknown>): Reply => finishResult(request.id, result, modernMeta);
     switch (request.method) {
       case 'ping':
         return finish({});
@@ -276,7 +301,7 @@ export class McpEndpoint {
       case 'tools/list':
         return finish(modernMeta ? { tools: this.toolList, ttlMs: 0, cacheScope: 'private' } : { tools: this.toolList });
       case 'tools/call':
-        return this.toolsCall(request, sessionId, incoming, finish);
+        return this.toolsCall(request, sessionId, incoming, modernMeta);
       case 'initialize':
         return rpcError(400, request.id, JSONRPC.invalidRequest, `Invalid Request: initialize is not part of protocol revision ${MODERN_PROTOCOL_VERSION}`);
       default:
@@ -289,7 +314,7 @@ export class McpEndpoint {
     request: { id: RequestId; method: string; params?: Record<string, unknown> },
     sessionId: string | undefined,
     incoming: IncomingPost,
-    finish: (result: Record<string, unknown>) => Reply,
+    modernMeta: Record<string, unknown> | undefined,
   ): Promise<Reply> {
     const parsed = CallToolRequestSchema.safeParse(request);
     if (!parsed.success) {
@@ -305,9 +330,8 @@ export class McpEndpoint {
     const guard = this.deps.guards.get(upstreamName)!;
     const upstream = this.deps.upstreams.get(upstreamName)!;
     const key = `${sessionId ?? '-'}\u0000${String(request.id)}`;
-    const controller = new AbortController();
-    const onDisconnect = () => controller.abort(new CallCancelledError('the client disconnected'));
-    incoming.signal.addEventListener('abort', onDisconnect, { once: true });
+    const controller = this.controllers.pop() ?? new AbortController();
+    incoming.onDisconnect(() => controller.abort(new CallCancelledError('the client disconnected')));
     this.inFlight.set(key, controller);
     try {
       const { result, outcome, error } = await callTool(tool, parsed.data.params.arguments, guard, upstream, controller.signal);
@@ -317,15 +341,15 @@ export class McpEndpoint {
       } else if (this.deps.logger.isLevelEnabled('debug')) {
         this.deps.logger.debug({ event: 'tool_call', tool: name, upstream: upstreamName, outcome }, outcome);
       }
-      return finish(result as unknown as Record<string, unknown>);
+      return finishResult(request.id, result as unknown as Record<string, unknown>, modernMeta);
     } catch (error) {
       if (!(error instanceof CallCancelledError)) throw error;
       this.deps.metrics.recorder(upstreamName, name, 'cancelled').record((performance.now() - incoming.startedAt) / 1000);
       this.deps.logger.info({ event: 'tool_call_cancelled', tool: name, upstream: upstreamName }, error.message);
       return rpcError(200, request.id, JSONRPC.requestCancelled, `Request cancelled: ${error.message}`);
     } finally {
-      incoming.signal.removeEventListener('abort', onDisconnect);
       this.inFlight.delete(key);
+      if (!controller.signal.aborted && this.controllers.length < MAX_POOLED_CONTROLLERS) this.controllers.push(controller);
     }
   }
 
