@@ -8,7 +8,7 @@
 import { Pool, type Dispatcher } from 'undici';
 import { formatDuration } from '../common/duration.js';
 import { classifyResult, type CallOutcome, type ToolResult } from './outcome.js';
-import { SseReader } from './sse.js';
+import { startExchange, type Exchange, type Reply } from './exchange.js';
 
 export const MODERN_PROTOCOL_VERSION = '2026-07-28';
 export const LEGACY_PROTOCOL_VERSION = '2025-11-25';
@@ -17,7 +17,6 @@ const META_PROTOCOL_VERSION = 'io.modelcontextprotocol/protocolVersion';
 const META_CLIENT_INFO = 'io.modelcontextprotocol/clientInfo';
 const META_CLIENT_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
 const META_SERVER_INFO = 'io.modelcontextprotocol/serverInfo';
-const MAX_ERROR_BODY = 500;
 
 export type ProtocolChoice = 'auto' | 'modern' | 'legacy';
 
@@ -69,19 +68,6 @@ export class McpRequestError extends Error {
   override name = 'McpRequestError';
 }
 
-interface JsonRpcResponse {
-  jsonrpc: '2.0';
-  id: number | string | null;
-  result?: unknown;
-  error?: { code: number; message: string; data?: unknown };
-}
-
-type Reply =
-  | { kind: 'response'; message: JsonRpcResponse; headers: Record<string, string | string[] | undefined> }
-  | { kind: 'accepted' }
-  | { kind: 'http'; status: number; text: string }
-  | { kind: 'invalid'; message: string };
-
 export class McpClient {
   readonly url: URL;
   era: 'modern' | 'legacy' = 'legacy';
@@ -99,6 +85,7 @@ export class McpClient {
   private envelope: Record<string, unknown> | undefined;
   private nextId = 1;
   private rehandshake: Promise<void> | undefined;
+  private readonly inFlight = new Map<number, Exchange>();
   private closed = false;
 
   constructor(url: URL, options: ConnectOptions = {}) {
@@ -141,47 +128,58 @@ export class McpClient {
     return tools;
   }
 
-  /** Calls a tool; never throws for a failed call (the outcome says how it failed), only when aborted by `signal`. */
+  /** Calls a tool; never throws for a failed call (the outcome says how it failed), only when aborted (`signal`, `abortAll()`). */
   async callTool(name: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallOutcome> {
     const id = this.nextId++;
     const params: Record<string, unknown> = { name, arguments: args };
     if (this.envelope) params._meta = this.envelope;
     const body = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params });
-    const controller = new AbortController();
     const timeoutMs = options.timeoutMs ?? 0;
-    let timedOut = false;
-    const timer =
-      timeoutMs > 0
-        ? setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, timeoutMs)
-        : undefined;
     const callerSignal = options.signal;
-    const onCallerAbort = (): void => controller.abort();
-    callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
+    if (callerSignal?.aborted) throw abortError();
+    let exchange = this.start(body, this.callHeaders(name), id);
+    const timer = timeoutMs > 0 ? setTimeout(abortOnTimeout, timeoutMs, this, id) : undefined;
+    const onCallerAbort = callerSignal ? (): void => this.inFlight.get(id)?.abort(ABORTED) : undefined;
+    if (onCallerAbort) callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
-      if (callerSignal?.aborted) controller.abort();
-      let reply = await this.exchange(body, this.callHeaders(name), id, controller.signal);
+      let reply = await exchange.promise;
       if (reply.kind === 'http' && reply.status === 404 && this.sessionId !== null) {
-        await this.renewSession(controller.signal);
-        reply = await this.exchange(body, this.callHeaders(name), id, controller.signal);
+        await this.renewSession();
+        exchange = this.start(body, this.callHeaders(name), id);
+        reply = await exchange.promise;
       }
       return outcomeOf(reply);
     } catch (error) {
-      if (timedOut) {
+      if (exchange.abortReason === TIMED_OUT) {
         this.sendCancelled(id, 'timeout');
         return { outcome: 'client_timeout', message: `no answer within ${formatDuration(timeoutMs)}` };
       }
-      if (callerSignal?.aborted) {
+      if (exchange.abortReason === ABORTED) {
         this.sendCancelled(id, 'cancelled by the caller');
         throw abortError();
       }
       return { outcome: 'transport_error', message: describeNetworkError(error) };
     } finally {
       if (timer) clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onCallerAbort);
+      if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
+      this.inFlight.delete(id);
     }
+  }
+
+  /** Aborts every call in flight: each rejects with an AbortError (the load generator's stop). */
+  abortAll(): void {
+    for (const exchange of this.inFlight.values()) exchange.abort(ABORTED);
+  }
+
+  /** Aborts one call in flight on its deadline. */
+  timeOut(id: number): void {
+    this.inFlight.get(id)?.abort(TIMED_OUT);
+  }
+
+  private start(body: string, headers: Record<string, string>, id: number): Exchange {
+    const exchange = startExchange(this.dispatcher, this.url.origin, this.path, headers, body, id);
+    this.inFlight.set(id, exchange);
+    return exchange;
   }
 
   /** Ends the session (DELETE, 2025 era) and closes the client's own pool. */
@@ -328,56 +326,18 @@ export class McpClient {
     }
   }
 
-  /** One POST; resolves with the JSON-RPC response to `id` from a JSON or SSE body. Network errors throw. */
+  /** One POST; resolves with the JSON-RPC response to `id` from a JSON or SSE body. Network errors and aborts throw. */
   private async exchange(body: string, headers: Record<string, string>, id: number | string | null, signal?: AbortSignal): Promise<Reply> {
-    const response = await this.dispatcher.request({
-      origin: this.url.origin,
-      path: this.path,
-      method: 'POST',
-      headers,
-      body,
-      signal: signal ?? null,
-    });
-    const { statusCode } = response;
-    if (statusCode === 202) {
-      await response.body.dump();
-      return { kind: 'accepted' };
-    }
-    if (statusCode < 200 || statusCode >= 300) {
-      const text = await response.body.text();
-      return { kind: 'http', status: statusCode, text: text.slice(0, MAX_ERROR_BODY) };
-    }
-    const contentType = String(response.headers['content-type'] ?? '');
-    const responseHeaders = response.headers as Record<string, string | string[] | undefined>;
-    if (contentType.includes('text/event-stream')) {
-      let found: JsonRpcResponse | undefined;
-      let invalid: string | undefined;
-      const reader = new SseReader((data) => {
-        if (found) return;
-        try {
-          const message = JSON.parse(data) as JsonRpcResponse;
-          if (isResponseTo(message, id)) found = message;
-        } catch {
-          invalid = `an SSE event that is not JSON: ${data.slice(0, 100)}`;
-        }
-      });
-      response.body.setEncoding('utf8');
-      for await (const chunk of response.body) reader.push(chunk as string);
-      reader.end();
-      if (found) return { kind: 'response', message: found, headers: responseHeaders };
-      return { kind: 'invalid', message: invalid ?? 'the SSE stream ended without a response' };
-    }
-    const text = await response.body.text();
-    if (id === null) return { kind: 'accepted' };
-    let parsed: unknown;
+    const exchange = startExchange(this.dispatcher, this.url.origin, this.path, headers, body, id);
+    if (!signal) return exchange.promise;
+    const onAbort = (): void => exchange.abort(ABORTED);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
     try {
-      parsed = JSON.parse(text);
-    } catch {
-      return { kind: 'invalid', message: `a body that is not JSON (${contentType || 'no content type'}): ${text.slice(0, 100)}` };
+      return await exchange.promise;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
     }
-    const message = Array.isArray(parsed) ? parsed.find((item) => isResponseTo(item, id)) : parsed;
-    if (!isResponseTo(message, id)) return { kind: 'invalid', message: `no JSON-RPC response to request ${id}: ${text.slice(0, 100)}` };
-    return { kind: 'response', message, headers: responseHeaders };
   }
 
   private sendCancelled(requestId: number, reason: string): void {
@@ -422,10 +382,6 @@ function outcomeOf(reply: Reply): CallOutcome {
     case 'invalid':
       return { outcome: 'protocol_error', message: reply.message };
   }
-}
-
-function isResponseTo(message: unknown, id: number | string | null): message is JsonRpcResponse {
-  return typeof message === 'object' && message !== null && (message as JsonRpcResponse).id === id && ('result' in message || 'error' in message);
 }
 
 function describeReply(reply: Reply): string {
@@ -478,6 +434,13 @@ function lowerCaseKeys(headers: Record<string, string>): Record<string, string> 
 function encodeHeaderValue(value: string): string {
   const plain = value.length > 0 && value === value.trim() && /^[\x20-\x7e\t]*$/.test(value) && !value.startsWith('=?base64?');
   return plain ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+}
+
+const TIMED_OUT = new Error('the call timed out');
+const ABORTED = new Error('the call was aborted');
+
+function abortOnTimeout(client: McpClient, id: number): void {
+  client.timeOut(id);
 }
 
 function abortError(): Error {

@@ -4,7 +4,6 @@
  * the generator down), while `/health` is polled for the circuit timeline. Always resolves with a
  * report once the run started, also when stopped early through `signal`.
  */
-import { setMaxListeners } from 'node:events';
 import { createRequire } from 'node:module';
 import { Pool } from 'undici';
 import { connectForCommand, requireTool } from '../client/command-connect.js';
@@ -75,8 +74,8 @@ async function drive(options: ResolvedLoadOptions, clients: McpClient[], input: 
     ? new CircuitWatch(options.healthUrl, options.healthIntervalMs, elapsed, startedAt.getTime(), (at) => recorder.noteOpen(at, 'health'), options.headers)
     : undefined;
   const stop = new AbortController();
-  // Every call in flight listens for the stop: that is by design, not a leak.
-  setMaxListeners(0, stop.signal);
+  // Calls in flight are aborted by their client, so no call has to listen for the stop itself.
+  stop.signal.addEventListener('abort', () => clients.forEach((client) => client.abortAll()), { once: true });
   const onAbort = (): void => stop.abort();
   input.signal?.addEventListener('abort', onAbort, { once: true });
   if (input.signal?.aborted) stop.abort();
@@ -214,7 +213,7 @@ async function closedModel(
     if (options.requests !== null) return measuredIssued++ < options.requests;
     return !isPastEnd(options, now);
   };
-  const callOptions = { timeoutMs: options.timeoutMs, signal };
+  const callOptions = { timeoutMs: options.timeoutMs };
   const worker = async (index: number): Promise<void> => {
     if (options.rampMs > 0) await sleep((index * options.rampMs) / options.concurrency, signal);
     const client = clients[index % clients.length] as McpClient;
@@ -253,7 +252,7 @@ function openModel(
   const { intendedAt, countBefore } = openSchedule(options.rate as number, options.rampMs);
   const endAt = options.durationMs === null ? Infinity : options.warmupMs + options.durationMs;
   const limit = options.requests === null ? Infinity : countBefore(options.warmupMs) + options.requests;
-  const callOptions = { timeoutMs: options.timeoutMs, signal };
+  const callOptions = { timeoutMs: options.timeoutMs };
 
   return new Promise<void>((resolve) => {
     let next = 0;
