@@ -14,6 +14,7 @@ import type { LoadReport } from '../src/report/load-report.js';
 import { LOAD_REPORT_SCHEMA } from '../src/report/load-report.js';
 import type { VerifyReport } from '../src/report/verify-report.js';
 import { VERIFY_REPORT_SCHEMA } from '../src/report/verify-report.js';
+import { runVerify } from '../src/verify/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const artifacts = new URL('../artifacts/', import.meta.url).pathname;
@@ -327,4 +328,20 @@ test('load report: latency and outcome charts render per second with the circuit
   assert.equal(outcomes.legend, 3, 'the three outcomes that occurred');
   assert.ok(latency.colors.p99! > 20, 'the p99 line is drawn');
   assert.ok(outcomes.colors.success! > 20 && outcomes.colors.circuit_breaker_error! > 20, 'outcome lines are drawn');
+});
+
+test('a real verify run (scenarios 2 and 3 on the embedded simulator) renders every run as a chart', async () => {
+  const report = await runVerify({ scale: 0.01, scenarios: [2, 3], down: ['refused'] });
+  const findings = await inspect(renderVerifyHtml(report), 'report-verify-real', {
+    orchestrator_error: '#cf222e',
+    circuit_breaker_error: '#0969da',
+    success: '#1a7f37',
+  });
+  assert.deepEqual(findings.consoleErrors, []);
+  assert.deepEqual(findings.externalRequests, []);
+  assert.equal(findings.chartsRendered, report.scenarios.flatMap((s) => s.runs).length);
+  const [opening, recovery] = findings.charts;
+  assert.ok(opening && recovery);
+  assert.ok(opening.colors.orchestrator_error! > 20 && opening.colors.circuit_breaker_error! > 20, 'failures, then fast-fails');
+  assert.ok(recovery.colors.success! > 20, 'the recovery calls succeed');
 });

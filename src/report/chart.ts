@@ -31,6 +31,7 @@ export interface TimelineChart {
   title: string;
   /** Seconds from the run's start, ascending. */
   x: number[];
+  x_label: string;
   series: ChartSeries[];
   bands: ChartBand[];
   y: { label: string; unit: 'ms' | 'calls/s'; log: boolean };
@@ -78,14 +79,18 @@ function bandsFrom(segments: readonly CircuitSegment[]): ChartBand[] {
   }));
 }
 
-/** A scatter of individual calls, one series per outcome, over the circuit-state bands. */
+/**
+ * A scatter of individual calls, one series per outcome, over the circuit-state bands. Each call is
+ * placed at the moment it ended, so a failure sits where the circuit reacted to it.
+ */
 export function callsChart(
   title: string,
   calls: readonly CallPoint[],
   segments: readonly CircuitSegment[],
   options: { spanMs: number; markers?: ChartMarker[] },
 ): TimelineChart {
-  const sorted = [...calls].sort((a, b) => a.t_ms - b.t_ms);
+  const ended = (call: CallPoint) => call.t_ms + call.latency_us / 1000;
+  const sorted = [...calls].sort((a, b) => ended(a) - ended(b));
   const outcomes = [...new Set(sorted.map((call) => call.outcome))];
   const series = outcomes.map((outcome): ChartSeries => {
     const count = sorted.filter((call) => call.outcome === outcome).length;
@@ -96,15 +101,15 @@ export function callsChart(
       values: sorted.map((call) => (call.outcome === outcome ? Math.max(MIN_LATENCY_MS, call.latency_us / 1000) : null)),
     };
   });
-  const lastCallEnd = Math.max(0, ...sorted.map((call) => call.t_ms + call.latency_us / 1000));
   return {
     title,
-    x: sorted.map((call) => call.t_ms / 1000),
+    x: sorted.map((call) => ended(call) / 1000),
+    x_label: 'seconds since start (when each call ended)',
     series,
     bands: bandsFrom(segments),
     y: { label: 'latency (log)', unit: 'ms', log: true },
     markers: options.markers ?? [],
-    span_s: Math.max(options.spanMs, lastCallEnd, ...segments.map((s) => s.end_ms)) / 1000,
+    span_s: Math.max(options.spanMs, ...sorted.map(ended), ...segments.map((s) => s.end_ms)) / 1000,
   };
 }
 
@@ -125,6 +130,7 @@ export function loadLatencyChart(report: LoadReport): TimelineChart {
   return {
     title: 'Latency per second (all outcomes)',
     x: points.map((point) => point.t_s),
+    x_label: 'seconds since start',
     series: [
       percentile('p50', 'p50', '#0969da'),
       percentile('p95', 'p95', '#9a6700'),
@@ -147,6 +153,7 @@ export function loadOutcomesChart(report: LoadReport): TimelineChart {
   return {
     title: 'Calls per second by outcome',
     x: points.map((point) => point.t_s),
+    x_label: 'seconds since start',
     series: outcomes.map((outcome) => ({
       label: outcome,
       color: OUTCOME_COLORS[outcome],

@@ -113,7 +113,7 @@ export const CHART_SCRIPT = String.raw`
       cursor: { drag: { x: true, y: false } },
       scales: { x: { time: false, range: [0, Math.max(chart.span_s, 0.001)] }, y: yScale(chart) },
       axes: [
-        { label: 'seconds since start', values: function (u, splits) { return splits.map(fmtS); } },
+        { label: chart.x_label, values: function (u, splits) { return splits.map(fmtS); } },
         {
           label: chart.y.label,
           size: 64,

@@ -9,7 +9,7 @@ import type { Page, PageSection, PageTable } from './html-page.js';
 import { renderPage } from './html-page.js';
 import type { LoadReport, OutcomeClass } from './load-report.js';
 import { describeScale } from './scale.js';
-import type { VerifyReport } from './verify-report.js';
+import type { ScenarioId, VerifyReport } from './verify-report.js';
 
 const formatUs = (us: number): string => formatDuration(us / 1000);
 
@@ -33,10 +33,14 @@ function criteriaSection(report: VerifyReport): PageSection {
 }
 
 export function renderVerifyHtml(report: VerifyReport): string {
-  const markers: ChartMarker[] = [
-    { label: `fast-fail target ${formatDuration(report.settings.fast_fail_target_ms)}`, value: report.settings.fast_fail_target_ms },
-    { label: `upstream timeout ${formatDuration(report.settings.timeout_ms)}`, value: report.settings.timeout_ms },
-  ];
+  const { settings } = report;
+  const markersFor = (id: ScenarioId): ChartMarker[] =>
+    id === 1
+      ? [{ label: `p95 target ${formatDuration(settings.p95_target_ms)}`, value: settings.p95_target_ms }]
+      : [
+          { label: `fast-fail target ${formatDuration(settings.fast_fail_target_ms)}`, value: settings.fast_fail_target_ms },
+          { label: `upstream timeout ${formatDuration(settings.timeout_ms)}`, value: settings.timeout_ms },
+        ];
   const scenarios = report.scenarios.map(
     (scenario): PageSection => ({
       id: `scenario-${scenario.id}`,
@@ -56,7 +60,7 @@ export function renderVerifyHtml(report: VerifyReport): string {
       charts: scenario.runs.map((run) =>
         callsChart(`${run.label}: latency of each call by outcome (${run.calls.length} calls, ${run.transitions} transitions)`, run.calls, run.circuit, {
           spanMs: run.elapsed_ms,
-          markers,
+          markers: markersFor(scenario.id),
         }),
       ),
     }),
@@ -68,7 +72,7 @@ export function renderVerifyHtml(report: VerifyReport): string {
       ['Date', report.started_at],
       ['Target', report.mode === 'embedded' ? `embedded simulator and server (${report.server_url})` : report.server_url],
       ['Fault injection', report.chaos_url ?? (report.mode === 'embedded' ? 'embedded simulator' : 'none')],
-      ['Time scale', describeScale(report.time_scale, report.settings)],
+      ['Time scale', describeScale(report.time_scale, settings)],
       ['Orchestrator down as', report.down.join(', ')],
       ['Elapsed', formatDuration(report.elapsed_ms)],
       ['Shield', `${report.shield_version} on Node ${report.environment.node}, ${report.environment.cpus} CPUs`],
