@@ -8,6 +8,7 @@ import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Agent, Client } from 'undici';
+import { probeTarget } from '../src/sim/chaos-proxy.js';
 import { startChaosProxy, startSim } from '../src/sim/index.js';
 import type { ChaosHandle } from '../src/sim/index.js';
 import { fetchText, outcome, QUERY_BODY } from './sim-support.js';
@@ -158,6 +159,8 @@ test('an unreachable upstream drops the caller; the proxy keeps serving', async 
   const deadSim = await startSim();
   const deadUrl = deadSim.url;
   await deadSim.close();
+  assert.equal(await probeTarget(deadUrl), 'ECONNREFUSED');
+  assert.equal(await probeTarget(sim.url), undefined);
   const orphan = await startChaosProxy({ target: deadUrl });
   try {
     assert.equal(await outcome(orphan.url), 'closed');

@@ -39,7 +39,7 @@ export function register(program: Command): void {
     .option('--listen <host:port>', 'where callers connect (point Shield here)', hostPortOption, hostPortOption('127.0.0.1:9622'))
     .option('--control <host:port>', 'control API address (GET/PUT /control)', hostPortOption, hostPortOption('127.0.0.1:9623'))
     .action(async (flags: ChaosProxyFlags) => {
-      const { startChaosProxy } = await import('../sim/chaos-proxy.js');
+      const { probeTarget, startChaosProxy } = await import('../sim/chaos-proxy.js');
       const { formatMode } = await import('../sim/format.js');
       const { serveUntilStopped, startOrExplain } = await import('../sim/serve-until-stopped.js');
       const proxy = await startOrExplain(() =>
@@ -54,6 +54,10 @@ export function register(program: Command): void {
       );
       console.log(`shield chaos-proxy: ${proxy.url} -> ${flags.target}, mode ${formatMode(proxy.mode())}`);
       console.log(`control API at ${proxy.controlUrl}/control; switch modes with: shield chaos <mode> --control ${proxy.controlUrl}`);
+      const unreachable = await probeTarget(flags.target);
+      if (unreachable !== undefined) {
+        console.error(`warning: the target ${flags.target} is not reachable now (${unreachable}); callers are dropped until it is`);
+      }
       const signal = await serveUntilStopped(proxy);
       console.log(`${signal}: stopped`);
     });

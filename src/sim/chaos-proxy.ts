@@ -43,6 +43,23 @@ export function parseTarget(target: string): { host: string; port: number } {
   return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port === '' ? 80 : Number(url.port) };
 }
 
+/** Tries one TCP connection to the target: undefined when it accepts, else why not (for a startup warning). */
+export function probeTarget(target: string, timeoutMs = 2_000): Promise<string | undefined> {
+  const { host, port } = parseTarget(target);
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(undefined);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(`no answer within ${timeoutMs} ms`);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
 function httpResponse(status: number, reason: string, body: string): string {
   return (
     `HTTP/1.1 ${status} ${reason}\r\ncontent-type: application/json\r\n` +
