@@ -115,7 +115,7 @@ table { border-collapse: collapse; width: 100%; margin: 10px 0; font-size: 13px;
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { background: var(--bg); font-weight: 600; }
 tr.fail td { background: #fff5f5; }
-.badge { display: inline-block; font-size: 11px; font-weight: 700; letter-spacing: .04em; padding: 2px 8px; border-radius: 10px; color: #fff; vertical-align: middle; }
+.badge { display: inline-block; white-space: nowrap; font-size: 11px; font-weight: 700; letter-spacing: .04em; padding: 2px 8px; border-radius: 10px; color: #fff; vertical-align: middle; }
 .badge.pass { background: #1a7f37; } .badge.fail { background: #cf222e; } .badge.skipped { background: #9a6700; }
 .badge.not_run, .badge.info { background: #6e7781; }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 14px; }

@@ -39,7 +39,7 @@ export interface ScenarioRun {
   calls: CallPoint[];
   /** The circuit's state over the run, from `/health` polling and call results. */
   circuit: CircuitSegment[];
-  /** State changes seen during the run. */
+  /** State changes the server counted during the run (`/metrics`). */
   transitions: number;
   /**
    * How late this process's event loop ran at worst during the run, ms. A busy machine shows here

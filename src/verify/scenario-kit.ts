@@ -93,18 +93,14 @@ export function pollMs(settings: VerifySettings): number {
 export interface RecordedRun {
   run: ScenarioRun;
   records: CallRecord[];
-  timeline: CircuitTimeline;
-  /** State changes counted by the server itself (`/metrics`). */
-  transitions: number;
-  startedAt: number;
 }
 
-/** Runs `body` with a fresh caller while following the circuit; returns the calls and the timeline. */
+/** Runs `body` with a fresh caller while following the circuit; returns the calls and the run for the report. */
 export async function recordRun(
   ctx: ScenarioContext,
   shield: ShieldUnderTest,
   label: string,
-  body: (caller: Caller, timeline: CircuitTimeline) => Promise<void>,
+  body: (caller: Caller) => Promise<void>,
 ): Promise<RecordedRun> {
   const before = transitionsOf(await fetchMetrics(shield.origin), shield.upstream);
   const caller = await Caller.open(shield.url, { timeoutMs: clientTimeoutMs(ctx.settings) });
@@ -114,7 +110,7 @@ export async function recordRun(
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
   try {
-    await body(caller, timeline);
+    await body(caller);
   } finally {
     loopDelay.disable();
     await timeline.stop();
@@ -133,9 +129,6 @@ export async function recordRun(
       event_loop_delay_max_ms: Math.round(loopDelay.max / 1e5) / 10,
     },
     records: caller.records,
-    timeline,
-    transitions,
-    startedAt: caller.startedAt,
   };
 }
 
@@ -175,7 +168,7 @@ export function pause(ctx: ScenarioContext): Promise<void> {
   return sleep(scaleMs(PLAN.pauseBetweenCallsMs, ctx.scale));
 }
 
-export function countOutcomes(records: readonly CallRecord[]): Map<string, number> {
+function countOutcomes(records: readonly CallRecord[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const record of records) counts.set(record.outcome, (counts.get(record.outcome) ?? 0) + 1);
   return counts;

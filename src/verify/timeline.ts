@@ -22,19 +22,10 @@ export class CircuitTimeline {
     this.changes.push({ at_ms: Math.max(0, at - this.startedAt), state });
   }
 
-  /** State changes seen, not counting the first observation or `unknown`. */
-  get transitions(): number {
-    return this.changes.filter((change, i) => i > 0 && change.state !== 'unknown').length;
-  }
-
-  /** The first time `state` was seen, ms from the start, or null. */
-  firstSeen(state: Observed, fromMs = 0): number | null {
-    return this.changes.find((change) => change.state === state && change.at_ms >= fromMs)?.at_ms ?? null;
-  }
-
+  /** The timeline as segments; the first state seen is taken as the state since the start. */
   segments(endMs: number): CircuitSegment[] {
     return this.changes.map((change, i) => ({
-      start_ms: change.at_ms,
+      start_ms: i === 0 ? 0 : change.at_ms,
       end_ms: Math.max(change.at_ms, this.changes[i + 1]?.at_ms ?? endMs),
       state: change.state,
     }));

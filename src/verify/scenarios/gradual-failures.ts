@@ -118,7 +118,7 @@ async function runOnce(ctx: ScenarioContext, kind: DownKind) {
       fast_fail_server_max_bound_s: serverSide?.maxBoundS ?? null,
       health_state: health?.state ?? null,
       health_fail_counter: health?.fail_counter ?? null,
-      transitions: recorded.transitions,
+      transitions: recorded.run.transitions,
     } satisfies Record<string, Figure>,
   };
 }

@@ -38,8 +38,8 @@ export async function normalLoad(ctx: ScenarioContext): Promise<ScenarioResult> 
     check(
       'Circuit remains CLOSED',
       'closed throughout',
-      `${statesSeen.join(' → ') || 'not seen'} during the run; ${after?.state ?? 'not in /health'} after; ${recorded.transitions} transitions`,
-      statesSeen.every((s) => s === 'closed') && after?.state === 'closed' && recorded.transitions === 0,
+      `${statesSeen.join(' → ') || 'not seen'} during the run; ${after?.state ?? 'not in /health'} after; ${recorded.run.transitions} transitions`,
+      statesSeen.every((s) => s === 'closed') && after?.state === 'closed' && recorded.run.transitions === 0,
     ),
     check('Response time < 5s (p95)', `p95 < ${formatDuration(settings.p95_target_ms)}`, `p95 = ${formatUs(p95)}`, calls.length > 0 && p95 / 1000 < settings.p95_target_ms),
     check('No circuit breaker errors', '0 circuit_breaker_error', `${circuitErrors} circuit_breaker_error`, circuitErrors === 0),
@@ -55,7 +55,7 @@ export async function normalLoad(ctx: ScenarioContext): Promise<ScenarioResult> 
       p95_us: p95,
       p99_us: percentileUs(calls, 99),
       max_us: percentileUs(calls, 100),
-      transitions: recorded.transitions,
+      transitions: recorded.run.transitions,
     },
     runs: [recorded.run],
     notes: [

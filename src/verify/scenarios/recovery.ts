@@ -95,7 +95,7 @@ export async function recovery(ctx: ScenarioContext): Promise<ScenarioResult> {
       state_after_recovery: after?.state ?? null,
       fail_counter_after_recovery: after?.fail_counter ?? null,
       later_successes: laterOk,
-      transitions: recorded.transitions,
+      transitions: recorded.run.transitions,
     },
     runs: [recorded.run],
     notes,
