@@ -22,8 +22,8 @@ import autocannon from 'autocannon';
 import { Pool } from 'undici';
 
 const CONNECTIONS = 10;
-const DURATION_S = 3;
-const ROUNDS = 3;
+const DURATION_S = 2;
+const ROUNDS = 5;
 const WARMUP_S = 1;
 const MB = 1024 * 1024;
 /** Idle expiry for the sessions test: long enough that 10,000 initialize calls all stay open. */
@@ -72,8 +72,9 @@ async function startRole(role: Role, upstreamUrl: string): Promise<string> {
     }
     case 'echo':
       return listenPlain(async (req, res) => {
-        const message = JSON.parse(await readBody(req)) as { id: unknown };
-        const text = JSON.stringify({ jsonrpc: '2.0', id: message.id, result: {} });
+        // An echo: the request's params come back as the result.
+        const message = JSON.parse(await readBody(req)) as { id: unknown; params?: unknown };
+        const text = JSON.stringify({ jsonrpc: '2.0', id: message.id, result: message.params ?? {} });
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
         res.end(text);
       });

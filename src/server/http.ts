@@ -160,7 +160,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     return reply;
   }
 
-  async function mcpPost(req: IncomingMessage, res: ServerResponse, startedAt: number): Promise<Reply> {
+  async function mcpPost(req: IncomingMessage, res: ServerResponse): Promise<Reply> {
     const contentType = req.headers['content-type'] ?? '';
     if (!/^application\/json\s*(;|$)/i.test(contentType)) {
       req.resume();
@@ -173,6 +173,8 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     }
     const body = await readBody(req, settings.maxBodyBytes);
     if (!body.ok) return body.reply;
+    // Server-side time runs from here: the whole request has arrived.
+    const startedAt = performance.now();
     let message: unknown;
     try {
       message = JSON.parse(body.text);
@@ -198,7 +200,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     }
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, startedAt: number): Promise<Reply> {
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<Reply> {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
@@ -211,7 +213,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
         const denied = unauthorized(req, authTokens, 'shield');
         if (denied) return denied;
       }
-      if (method === 'POST') return mcpPost(req, res, startedAt);
+      if (method === 'POST') return mcpPost(req, res);
       if (method === 'DELETE') return deps.endpoint.delete(req.headers);
       return {
         ...rpcError(405, null, JSONRPC.badRequest, `Method Not Allowed: ${method} /mcp; this server answers POST (and DELETE to end a session)`),
@@ -245,7 +247,6 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const startedAt = performance.now();
     if (deps.isDraining()) {
       req.resume();
       writeReply(res, { status: 503, body: { error: 'the server is shutting down' }, headers: { connection: 'close' } });
@@ -253,7 +254,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     }
     deps.track(1);
     try {
-      writeReply(res, await route(req, res, startedAt));
+      writeReply(res, await route(req, res));
     } catch (error) {
       deps.logger.error({ event: 'internal_error', err: error, method: req.method, url: req.url }, 'internal error');
       writeReply(res, rpcError(500, null, JSONRPC.internalError, 'Internal error'));

@@ -32,7 +32,7 @@ function processMetrics(): Registry {
 }
 
 export interface CallRecorder {
-  /** Records one finished tool call; `seconds` is server-side time from request arrival. */
+  /** Records one finished tool call; `seconds` is server-side time from the complete request. */
   record(seconds: number): void;
 }
 
@@ -126,7 +126,7 @@ export class ServerMetrics {
     this.registry.registerMetric(
       this.calls.histogram(
         'shield_tool_call_duration_seconds',
-        'Server-side time per tool call, from request arrival to response, by outcome.',
+        'Server-side time per tool call, from the complete request to the reply, by outcome.',
       ),
     );
     this.transitions = new Counter({
