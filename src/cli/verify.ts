@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { UsageError } from './exit-codes.js';
 import { positiveIntOption, serverOption } from './options.js';
@@ -49,7 +49,11 @@ export function register(program: Command): void {
     .option('--scenarios <list>', 'run only these scenarios, e.g. 2,3 (default: all five)', scenariosOption)
     .option('--time-scale <factor>', 'scale every duration of the plan, e.g. 0.01 or 1/100 (default 1/100 embedded, 1 with --target)', timeScaleOption)
     .option('--full', "the plan's real timings (30 s timeout, 60 s reset); same as --time-scale 1")
-    .option('--down <kind>', 'how the orchestrator goes down: refused (a stopped service), hang (no answer) or both', downOption, ['refused', 'hang'])
+    .addOption(
+      new Option('--down <kind>', 'how the orchestrator goes down: refused (a stopped service), hang (no answer) or both')
+        .argParser(downOption)
+        .default(['refused', 'hang'], 'both'),
+    )
     .option('--target <host:port|url>', 'verify a deployment instead of the embedded simulator and server', serverOption)
     .option('--chaos <url>', 'with --target: the control API of the chaos proxy or simulator in front of its orchestrator')
     .option('--report <dir>', 'where report.md, report.json, report.html and (embedded) server.log go', './shield-report')
@@ -59,9 +63,9 @@ export function register(program: Command): void {
     .addHelpText(
       'after',
       '\nExamples:\n' +
-        '  shield verify                                  # the whole plan on an embedded simulator, about 15 s\n' +
+        '  shield verify                                  # the whole plan on an embedded simulator, about 10 s\n' +
         '  shield verify --scenarios 2,3 --down hang      # circuit opening and recovery with a hung orchestrator\n' +
-        '  shield verify --full                           # the plan\'s real timings (several minutes)\n' +
+        '  shield verify --full                           # the plan\'s real timings, about 10 minutes\n' +
         '  shield verify --target http://host:8081 --chaos http://control:9623\n' +
         '\nExit codes: 0 every scenario and criterion passed, 1 one failed or was skipped, 2 usage, 3 target unreachable.',
     )

@@ -23,6 +23,16 @@ function formatFigure(value: Figure): string {
   return String(value);
 }
 
+/** ` (not met: Reset timeout; skipped: scenario 4)`, or nothing when everything passed. */
+function failedSummary(report: VerifyReport): string {
+  const parts: string[] = [];
+  const failed = [...report.scenarios.filter((s) => s.verdict === 'fail').map((s) => `scenario ${s.id}`), ...report.criteria.filter((c) => c.verdict === 'fail').map((c) => c.criterion)];
+  const skipped = report.scenarios.filter((s) => s.verdict === 'skipped').map((s) => `scenario ${s.id}`);
+  if (failed.length > 0) parts.push(`failed: ${failed.join(', ')}`);
+  if (skipped.length > 0) parts.push(`skipped: ${skipped.join(', ')}`);
+  return parts.length > 0 ? ` (${parts.join('; ')})` : '';
+}
+
 export function renderVerifyMarkdown(report: VerifyReport): string {
   const embedded = report.mode === 'embedded';
   const date = `${report.started_at.slice(0, 10)} ${report.started_at.slice(11, 16)} UTC`;
@@ -31,7 +41,7 @@ export function renderVerifyMarkdown(report: VerifyReport): string {
     '',
     '### Test Run #2 - Dynamic Validation',
     `**Date**: ${date}  `,
-    `**Status**: ${MARK[report.verdict]}  `,
+    `**Status**: ${MARK[report.verdict]}${failedSummary(report)}  `,
     `**Run by**: \`shield verify\` ${report.shield_version}, ${formatDuration(report.elapsed_ms)}  `,
     `**Target**: ${embedded ? `embedded simulated orchestrator and Shield server (${report.server_url})` : report.server_url}  `,
     `**Time scale**: ${describeScale(report.time_scale, report.settings)}  `,
@@ -43,7 +53,7 @@ export function renderVerifyMarkdown(report: VerifyReport): string {
     `- Permission to stop/start orchestrator: ${report.chaos_url || embedded ? `✅ (${embedded ? 'simulator control' : `chaos control at ${report.chaos_url}`})` : '❌ (no --chaos: fault scenarios skipped)'}`,
     '',
     '**Results**:',
-    ...report.scenarios.map((s, i) => `${i + 1}. Scenario ${s.id} (${s.title}): ${MARK[s.verdict]}${s.skip_reason ? `: ${s.skip_reason}` : ''}`),
+    ...report.scenarios.map((s, i) => `${i + 1}. Scenario ${s.id}, ${s.title}: ${MARK[s.verdict]}${s.skip_reason ? `: ${s.skip_reason}` : ''}`),
     '',
   ];
   for (const scenario of report.scenarios) {
