@@ -45,9 +45,9 @@ test('the reset timeout passes within its tolerance, and recovery needs a half-o
 
 test('resource protection fails on leaked descriptors or calls left in flight', () => {
   const row = (after: typeof resources) =>
-    measureCriteria([scenario(2, 'pass')], settings, 0.01, { before: resources, after }).find((r) => r.criterion === 'Resource protection')!;
+    measureCriteria([scenario(2, 'pass')], settings, 0.01, { before: resources, during: { ...resources, open_fds: 90 }, after }).find((r) => r.criterion === 'Resource protection')!;
   assert.equal(row({ ...resources, rss_bytes: resources.rss_bytes + 50e6 }).verdict, 'pass');
   assert.equal(row({ ...resources, open_fds: resources.open_fds + RESOURCE_LIMITS.fdGrowth + 1 }).verdict, 'fail');
   assert.equal(row({ ...resources, in_flight: 1 }).verdict, 'fail');
-  assert.match(row(resources).observed, /fds 40 → 40, sockets 5 → 5, in flight 0/);
+  assert.match(row(resources).observed, /fds 40 → 90 → 40, sockets 5 → 5 → 5; in flight 0/);
 });

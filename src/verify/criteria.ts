@@ -14,7 +14,11 @@ const MiB = 1024 * 1024;
 export const RESOURCE_LIMITS = { rssGrowthBytes: 128 * MiB, fdGrowth: 20, socketGrowth: 10 } as const;
 
 export interface ResourceReadings {
+  /** Before the first failure scenario. */
   before: Resources;
+  /** After the last one, the orchestrator still as the scenarios left it. */
+  during: Resources;
+  /** After the orchestrator restarted. */
   after: Resources;
 }
 
@@ -123,7 +127,7 @@ export function measureCriteria(
     {
       criterion: 'Resource protection',
       target: 'No exhaustion',
-      method: 'Server RSS, open fds, sockets and calls in flight before and after the failure scenarios',
+      method: 'Server RSS, open fds, sockets and calls in flight before and after the failure scenarios (after the orchestrator restarts)',
       from: [2, 3, 4, 5],
       measure: () => measureResources(resources),
     },
@@ -158,7 +162,7 @@ export function measureCriteria(
 
 function measureResources(readings: ResourceReadings | null): { observed: string; passed: boolean; figures: Record<string, Figure> } {
   if (readings === null) return { observed: 'not measured', passed: false, figures: {} };
-  const { before, after } = readings;
+  const { before, during, after } = readings;
   const rssGrowth = after.rss_bytes - before.rss_bytes;
   const fdGrowth = after.open_fds - before.open_fds;
   const socketGrowth = after.sockets - before.sockets;
@@ -169,16 +173,21 @@ function measureResources(readings: ResourceReadings | null): { observed: string
     after.in_flight === 0 &&
     after.queued === 0;
   const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
+  const path = (key: 'rss_bytes' | 'open_fds' | 'sockets', show: (n: number) => string = String) =>
+    `${show(before[key])} → ${show(during[key])} → ${show(after[key])}`;
   return {
     observed:
-      `RSS ${mib(before.rss_bytes)} → ${mib(after.rss_bytes)}, fds ${before.open_fds} → ${after.open_fds}, ` +
-      `sockets ${before.sockets} → ${after.sockets}, in flight ${after.in_flight}, queued ${after.queued} ` +
+      `before → after the failures → after the orchestrator restarted: RSS ${path('rss_bytes', mib)}, fds ${path('open_fds')}, ` +
+      `sockets ${path('sockets')}; in flight ${after.in_flight}, queued ${after.queued} ` +
       `(limits: +${mib(RESOURCE_LIMITS.rssGrowthBytes)}, +${RESOURCE_LIMITS.fdGrowth} fds, +${RESOURCE_LIMITS.socketGrowth} sockets, 0 in flight)`,
     passed,
     figures: {
       rss_before_bytes: before.rss_bytes,
       rss_after_bytes: after.rss_bytes,
+      rss_during_bytes: during.rss_bytes,
       open_fds_before: before.open_fds,
+      open_fds_during: during.open_fds,
+      sockets_during: during.sockets,
       open_fds_after: after.open_fds,
       sockets_before: before.sockets,
       sockets_after: after.sockets,

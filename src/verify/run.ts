@@ -108,16 +108,19 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
       if (NEEDS_FAULTS.has(id) && before === null) before = await readResources(env);
       scenarios.push(await runScenario(id, ctx));
     }
-    if (env.mode === 'embedded') {
-      // The simulated orchestrator shares this process, and a hung one keeps the connections Shield
-      // gave up on; restarting it drops them, so what remains is Shield's.
-      await env.orchestrator?.setMode({ mode: 'down' });
-    }
-    await env.orchestrator?.setMode({ mode: 'healthy' });
     if (before !== null) {
       await sleep(100);
+      const during = await readResources(env);
+      // The plan ends its failures by starting the orchestrator again; a restart drops the idle
+      // connections to it (on both ends when it shares this process), so what is left is what the
+      // failures cost Shield for good.
+      await env.orchestrator?.setMode({ mode: 'down' });
+      await env.orchestrator?.setMode({ mode: 'healthy' });
+      await sleep(100);
       const after = await readResources(env);
-      if (after !== null) resources = { before, after };
+      if (during !== null && after !== null) resources = { before, during, after };
+    } else {
+      await env.orchestrator?.setMode({ mode: 'healthy' });
     }
   } finally {
     await env.close();
