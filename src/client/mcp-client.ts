@@ -86,6 +86,7 @@ export class McpClient {
   private nextId = 1;
   private rehandshake: Promise<void> | undefined;
   private readonly inFlight = new Map<number, Exchange>();
+  private lastCall: { name: string; args: Record<string, unknown>; envelope: Record<string, unknown> | undefined; prefix: string } | undefined;
   private closed = false;
 
   constructor(url: URL, options: ConnectOptions = {}) {
@@ -128,12 +129,14 @@ export class McpClient {
     return tools;
   }
 
-  /** Calls a tool; never throws for a failed call (the outcome says how it failed), only when aborted (`signal`, `abortAll()`). */
+  /**
+   * Calls a tool; never throws for a failed call (the outcome says how it failed), only when aborted
+   * (`signal`, `abortAll()`). Calls with the same name and the same `args` object reuse its JSON, so
+   * pass a new object rather than changing one between calls.
+   */
   async callTool(name: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<CallOutcome> {
     const id = this.nextId++;
-    const params: Record<string, unknown> = { name, arguments: args };
-    if (this.envelope) params._meta = this.envelope;
-    const body = JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params });
+    const body = `${this.callBodyPrefix(name, args)}${id}}`;
     const timeoutMs = options.timeoutMs ?? 0;
     const callerSignal = options.signal;
     if (callerSignal?.aborted) throw abortError();
@@ -174,6 +177,17 @@ export class McpClient {
   /** Aborts one call in flight on its deadline. */
   timeOut(id: number): void {
     this.inFlight.get(id)?.abort(TIMED_OUT);
+  }
+
+  /** The request up to its id; a load run calls one tool with the same arguments, so it is serialised once. */
+  private callBodyPrefix(name: string, args: Record<string, unknown>): string {
+    const cached = this.lastCall;
+    if (cached && cached.name === name && cached.args === args && cached.envelope === this.envelope) return cached.prefix;
+    const params: Record<string, unknown> = { name, arguments: args };
+    if (this.envelope) params._meta = this.envelope;
+    const prefix = `{"jsonrpc":"2.0","method":"tools/call","params":${JSON.stringify(params)},"id":`;
+    this.lastCall = { name, args, envelope: this.envelope, prefix };
+    return prefix;
   }
 
   private start(body: string, headers: Record<string, string>, id: number): Exchange {
