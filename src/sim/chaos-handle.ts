@@ -43,8 +43,9 @@ export interface HandleParts {
 export async function assembleHandle(parts: HandleParts): Promise<ChaosHandle> {
   const { state, listener } = parts;
   const modes = new ModeSwitch(state, listener, parts.onModeChange);
+  const initialMode = toMode(parts.initialMode ?? { mode: 'healthy' });
   await listener.open();
-  await modes.apply(toMode(parts.initialMode ?? { mode: 'healthy' }), false);
+  await modes.apply(initialMode, false);
   const dataUrl = () => `http://${formatHost(parts.host)}:${listener.port}`;
 
   const status = (): ChaosStatus => ({
