@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { MODE_NAMES } from '../sim/mode.js';
+import { MODE_NAMES } from '../sim/mode-names.js';
 import { UsageError } from './exit-codes.js';
 import { durationOption, nonNegativeIntOption } from './options.js';
 

@@ -4,12 +4,10 @@
  * `healthy` (it reopens the data port after `down`), and is stored as `healthy`.
  */
 import { z } from 'zod';
+import { FAULT_KINDS, MODE_NAMES } from './mode-names.js';
 
-export const FAULT_KINDS = ['hang', 'slow', 'error', 'reset', 'garbage'] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
-
-export const MODE_NAMES = ['healthy', 'up', 'down', 'hang', 'slow', 'error', 'reset', 'garbage', 'flaky'] as const;
-export type ModeName = (typeof MODE_NAMES)[number];
+export { FAULT_KINDS, MODE_NAMES };
+export type { FaultKind, ModeName } from './mode-names.js';
 
 /** An hour: longer delays are a typo, not a test. */
 const MAX_DELAY_MS = 3_600_000;
