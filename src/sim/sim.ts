@@ -98,9 +98,7 @@ export async function startSim(options: SimOptions = {}): Promise<ChaosHandle> {
 
   /** Runs `action` after the base latency (drawn per answer), or at once when there is none. */
   function afterLatency(res: ServerResponse, action: () => void): void {
-    const delayMs = sampleLatency(latency, random);
-    if (delayMs > 0) after(res, delayMs, action);
-    else action();
+    after(res, sampleLatency(latency, random), action);
   }
 
   function answer(res: ServerResponse, computed: Reply): void {
