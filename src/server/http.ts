@@ -74,18 +74,23 @@ export function writeReply(res: ServerResponse, reply: Reply): void {
 
 type BodyResult = { ok: true; text: string } | { ok: false; reply: Reply };
 
-function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
-  const tooLarge = (): BodyResult => ({
+// Hot-path code avoids named closures (`const f = () => ...`): under tsx each one costs a
+// defineProperty call per request (esbuild's keepNames), and callbacks passed inline do not.
+function tooLarge(limit: number): BodyResult {
+  return {
     ok: false,
     reply: {
       ...rpcError(413, null, JSONRPC.invalidRequest, `Payload Too Large: the request body exceeds ${limit} bytes`),
       headers: { connection: 'close' },
     },
-  });
+  };
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
-    return Promise.resolve(tooLarge());
+    return Promise.resolve(tooLarge(limit));
   }
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -96,7 +101,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
       size += chunk.length;
       if (size > limit) {
         done = true;
-        resolve(tooLarge());
+        resolve(tooLarge(limit));
         return;
       }
       chunks.push(chunk);
@@ -182,22 +187,17 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
       return rpcError(400, null, JSONRPC.parseError, `Parse error: the body is not valid JSON (${(error as Error).message})`);
     }
     let onDisconnect: (() => void) | undefined;
-    const onClose = () => {
+    res.once('close', () => {
       if (!res.writableEnded) onDisconnect?.();
-    };
-    res.once('close', onClose);
-    try {
-      return await deps.endpoint.post({
-        headers: req.headers,
-        message,
-        startedAt,
-        onDisconnect: (listener) => {
-          onDisconnect = listener;
-        },
-      });
-    } finally {
-      res.off('close', onClose);
-    }
+    });
+    return deps.endpoint.post({
+      headers: req.headers,
+      message,
+      startedAt,
+      onDisconnect(listener) {
+        onDisconnect = listener;
+      },
+    });
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<Reply> {

@@ -85,6 +85,10 @@ function rpcResult(id: RequestId, result: unknown, headers?: Record<string, stri
   return reply;
 }
 
+function headerMismatch(id: RequestId, text: string): Reply {
+  return rpcError(400, id, JSONRPC.headerMismatch, `Bad Request: the request headers and body disagree: ${text}`);
+}
+
 /** A 2026-07-28 result carries `resultType` and the server's `_meta`; a 2025 result is bare. */
 function finishResult(id: RequestId, result: Record<string, unknown>, modernMeta: Record<string, unknown> | undefined): Reply {
   return rpcResult(id, modernMeta ? { ...result, resultType: 'complete', _meta: modernMeta } : result);
@@ -249,7 +253,7 @@ export class McpEndpoint {
         requested: claimed,
       });
     }
-    const mismatch = (text: string) => rpcError(400, request.id, JSONRPC.headerMismatch, `Bad Request: the request headers and body disagree: ${text}`);
+    const mismatch = headerMismatch.bind(undefined, request.id);
     if (headerVersion === undefined) return mismatch('the required MCP-Protocol-Version header is absent');
     if (headerVersion !== claimed) {
       return mismatch(`the body envelope names protocol version ${claimed} but the MCP-Protocol-Version header names ${headerVersion}`);
@@ -297,20 +301,19 @@ export class McpEndpoint {
     incoming: IncomingPost,
     modernMeta: Record<string, unknown> | undefined,
   ): Promise<Reply> {
-    const finish = (result: Record<string, unknown>): Reply => finishResult(request.id, result, modernMeta);
     switch (request.method) {
       case 'ping':
-        return finish({});
+        return finishResult(request.id, {}, modernMeta);
       case 'server/discover':
         if (!modernMeta) break;
-        return finish({
+        return finishResult(request.id, {
           supportedVersions: [MODERN_PROTOCOL_VERSION],
           capabilities: { tools: { listChanged: false } },
           ttlMs: 0,
           cacheScope: 'private',
-        });
+        }, modernMeta);
       case 'tools/list':
-        return finish(modernMeta ? { tools: this.toolList, ttlMs: 0, cacheScope: 'private' } : { tools: this.toolList });
+        return finishResult(request.id, modernMeta ? { tools: this.toolList, ttlMs: 0, cacheScope: 'private' } : { tools: this.toolList }, modernMeta);
       case 'tools/call':
         return this.toolsCall(request, sessionId, incoming, modernMeta);
       case 'initialize':
