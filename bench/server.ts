@@ -27,7 +27,7 @@ const ROUNDS = 5;
 const WARMUP_S = 1;
 const MB = 1024 * 1024;
 /** Idle expiry for the sessions test: long enough that 10,000 initialize calls all stay open. */
-const SESSION_IDLE_S = 4;
+const SESSION_IDLE_S = 6;
 
 type Role = 'upstream' | 'shield' | 'shield-sessions' | 'passthrough' | 'sdk' | 'echo' | 'sim';
 
@@ -370,11 +370,11 @@ async function main(): Promise<void> {
       }),
     };
     await load(initialize, { amount: 2_000 });
-    await new Promise((resolve) => setTimeout(resolve, SESSION_IDLE_S * 1000 * 1.5));
+    await new Promise((resolve) => setTimeout(resolve, SESSION_IDLE_S * 1250 + 500));
     const sessionsRssBefore = await sessions.rss();
     const initialized = await load(initialize, { amount: 10_000 });
     const peak = await sessionsOpen(sessionsOrigin);
-    await new Promise((resolve) => setTimeout(resolve, SESSION_IDLE_S * 1000 * 1.5));
+    await new Promise((resolve) => setTimeout(resolve, SESSION_IDLE_S * 1250 + 500));
     const left = await sessionsOpen(sessionsOrigin);
     const sessionsRssAfter = await sessions.rss();
     const sessionGrowth = (sessionsRssAfter - sessionsRssBefore) / MB;
