@@ -43,6 +43,7 @@ export function renderVerifyConsole(report: VerifyReport, options: ConsoleOption
         ),
       );
     }
+    for (const note of scenario.notes) out.push(...wrapNote(note, width));
   }
   out.push('');
   out.push(`Success criteria  ${paint(report.verdict, LABEL[report.verdict])}`);
@@ -60,7 +61,22 @@ export function renderVerifyConsole(report: VerifyReport, options: ConsoleOption
   if (count('skipped') > 0) parts.push(`${count('skipped')} skipped (not verified)`);
   const met = report.criteria.filter((c) => c.verdict === 'pass').length;
   const measured = report.criteria.filter((c) => c.verdict !== 'not_run').length;
-  parts.push(`${met} of ${measured} criteria met`);
+  parts.push(measured > 0 ? `${met} of ${measured} criteria met` : 'no criteria measured');
   out.push(`${paint(report.verdict, LABEL[report.verdict])}: ${parts.join(', ')} in ${formatDuration(report.elapsed_ms)}.`);
   return `${out.join('\n')}\n`;
+}
+
+/** A note under a scenario's table: `  note: ...`, wrapped to the width. */
+function wrapNote(note: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '  note:';
+  for (const word of note.split(/\s+/)) {
+    if (line.length + 1 + word.length > width && line.trim() !== 'note:') {
+      lines.push(line);
+      line = '       ';
+    }
+    line += ` ${word}`;
+  }
+  lines.push(line);
+  return lines;
 }

@@ -76,6 +76,27 @@ async function runScenario(id: ScenarioId, ctx: ScenarioContext): Promise<Scenar
   }
 }
 
+/** An event loop this late means this process was starved of CPU: its latencies describe the machine. */
+const STARVED_MS = 100;
+
+/**
+ * Runs a scenario; when it fails while this process was starved of CPU (a busy machine, not the
+ * server), runs it once more and keeps the first attempt's failures in the notes.
+ */
+async function runWithOneRetryIfStarved(id: ScenarioId, ctx: ScenarioContext): Promise<ScenarioResult> {
+  const first = await runScenario(id, ctx);
+  const starved = Math.max(0, ...first.runs.map((run) => run.event_loop_delay_max_ms));
+  if (first.verdict !== 'fail' || starved <= STARVED_MS) return first;
+  ctx.progress(`scenario ${id} failed while this process ran up to ${starved} ms late (a busy machine); running it again`);
+  const second = await runScenario(id, ctx);
+  const failures = first.checks.filter((c) => c.verdict === 'fail').map((c) => `${c.name}: ${c.observed}`);
+  second.notes.unshift(
+    `A first attempt failed (${failures.join('; ')}) while this process's event loop ran up to ${starved} ms late; the figures here are from a second attempt.`,
+  );
+  second.elapsed_ms += first.elapsed_ms;
+  return second;
+}
+
 export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const startedAt = new Date();
   const started = performance.now();
@@ -106,7 +127,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
         continue;
       }
       if (NEEDS_FAULTS.has(id) && before === null) before = await readResources(env);
-      scenarios.push(await runScenario(id, ctx));
+      scenarios.push(await runWithOneRetryIfStarved(id, ctx));
     }
     if (before !== null) {
       await sleep(100);
