@@ -155,6 +155,38 @@ describe('shield invoke, tools, health and load on the command line', () => {
     });
   });
 
+  it('health --watch prints a line per transition when not a terminal; Ctrl-C stops it', async () => {
+    await server.guards.get('orchestrator')?.reset();
+    const watching = shield('health', '--server', hostPort, '--watch', '50ms');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await server.guards.get('orchestrator')?.forceOpen();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await server.guards.get('orchestrator')?.reset();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    process.emit('SIGINT');
+    const run = await watching;
+    assert.equal(run.code, 0, run.stderr);
+    const lines = run.stdout.trim().split('\n');
+    assert.equal(lines.length, 3, run.stdout);
+    assert.match(lines[0] ?? '', /^\d{4}-\d\d-\d\dT[\d:.]+Z orchestrator closed \(fail_counter 0\/5\)$/);
+    assert.match(lines[1] ?? '', / orchestrator closed → open /);
+    assert.match(lines[2] ?? '', / orchestrator open → closed /);
+  });
+
+  it('Ctrl-C stops a load run cleanly and still writes the report', async () => {
+    const reportPath = join(directory, 'interrupted.json');
+    const loading = shield('load', '--server', hostPort, '--tool', 'lightrag_query', '--args', QUERY, '--concurrency', '2', '--duration', '30s', '--report', reportPath);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    process.emit('SIGINT');
+    const run = await loading;
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /stopping: finishing the report/);
+    assert.match(run.stdout, /stopped early/);
+    const report = parseLoadReport(JSON.parse(await readFile(reportPath, 'utf8')));
+    assert.equal(report.stop_reason, 'aborted');
+    assert.ok(report.elapsed_ms < 10_000);
+  });
+
   it('invoke prints the answer and exits 0 once the orchestrator is back', async () => {
     const run = await shield('invoke', '--server', server.url, '--tool', 'lightrag_query', '--args', QUERY, '--json');
     assert.equal(run.code, 0, run.stdout + run.stderr);
