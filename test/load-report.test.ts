@@ -73,6 +73,14 @@ describe('load reports', () => {
     assert.match(markdown, /### orchestrator/);
   });
 
+  it('writes the HTML page of the run for a .html report', async () => {
+    const path = join(directory, 'run.html');
+    await writeLoadReport(report, path);
+    const html = await readFile(path, 'utf8');
+    assert.match(html, /^<!doctype html>/i);
+    assert.ok(html.includes('echo'), 'the page names the tool');
+  });
+
   it('refuses a report file with an unknown extension before anything runs', async () => {
     await assert.rejects(writeLoadReport(report, join(directory, 'run.txt')), { name: 'UsageError', message: /--report .*run\.txt: expected a file ending in \.json, \.md or \.html/ });
   });
