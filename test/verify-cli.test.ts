@@ -115,10 +115,11 @@ test('bad flags are one clear line and exit 2; an unreachable target is exit 3',
     [['--chaos', 'http://127.0.0.1:9623'], /--chaos needs --target/],
     [['--full', '--time-scale', '0.1'], /--full and --time-scale contradict each other/],
     [['--target', '127.0.0.1:1', '--fail-max', '3'], /--fail-max and --no-breaker change the embedded server/],
+    [['--report', cli], /--report .*main\.ts: cannot create the directory/],
   ];
   const [unreachable, ...runs] = await Promise.all([
     shield(['verify', '--target', '127.0.0.1:1', '--report', dir]),
-    ...cases.map(([args]) => shield(['verify', ...args, '--report', dir])),
+    ...cases.map(([args]) => shield(['verify', '--report', dir, ...args])),
   ]);
   cases.forEach(([args, message], i) => {
     const run = runs[i]!;
