@@ -44,8 +44,8 @@ describe('expectations against an SDK-built server with a breaker-like tool', ()
       ]);
       assert.equal(open.expectations[2]?.measured, (open.circuit.fast_fail?.latency_us.p99 ?? 0) / 1000);
       assert.equal(open.outcomes.orchestrator_error?.reasons?.connection_refused, open.outcomes.orchestrator_error?.count);
-      const failures = open.outcomes.orchestrator_error?.count ?? 0;
-      assert.ok(failures >= 5 && failures <= 9, `about fail_max failures, then fast-fails: ${failures}`);
+      const upstreamFailures = open.outcomes.orchestrator_error?.count ?? 0;
+      assert.ok(upstreamFailures >= 5 && upstreamFailures <= 9, `about fail_max failures, then fast-fails: ${upstreamFailures}`);
       assert.ok((open.outcomes.circuit_breaker_error?.count ?? 0) > 20, `${open.outcomes.circuit_breaker_error?.count} fast-fails`);
       assert.ok(
         open.circuit.fast_fails_after_open > 0 && open.circuit.fast_fails_after_open === open.circuit.calls_after_open,
