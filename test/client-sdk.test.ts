@@ -134,6 +134,7 @@ describe('client timeouts, sessions and failures', () => {
 
     const plain = http.createServer((req, res) => {
       if (req.headers.authorization !== undefined && req.headers.authorization !== 'Bearer good') return void res.writeHead(401).end();
+      if (req.headers['x-api-key'] !== undefined && req.headers['x-api-key'] !== 'k1') return void res.writeHead(403).end();
       res.writeHead(404).end('nothing here');
     });
     await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
@@ -141,6 +142,8 @@ describe('client timeouts, sessions and failures', () => {
     try {
       await assert.rejects(connect(`http://127.0.0.1:${port}/mcp`), { name: 'McpConnectError', kind: 'protocol', message: /HTTP 404/ });
       await assert.rejects(connect(`http://127.0.0.1:${port}/mcp`, { token: 'bad' }), { kind: 'auth', message: /HTTP 401/ });
+      await assert.rejects(connect(`http://127.0.0.1:${port}/mcp`, { token: 'good', headers: { 'X-API-Key': 'k1' } }), { kind: 'protocol' }, 'the right token and header get past the checks');
+      await assert.rejects(connect(`http://127.0.0.1:${port}/mcp`, { headers: { 'X-API-Key': 'wrong' } }), { kind: 'auth', message: /HTTP 403/ });
       await assert.rejects(fetchHealth(`http://127.0.0.1:${port}/mcp`), (error: unknown) => error instanceof HealthError && error.kind === 'http');
     } finally {
       plain.closeAllConnections();

@@ -110,6 +110,15 @@ describe('load accuracy and models', () => {
     }
   });
 
+  it('counts transport errors when the server goes away mid-run, and keeps going', async () => {
+    const server = await startBareServer({ fixedMs: 5 });
+    setTimeout(() => void server.close(), 300);
+    const report = await runLoad({ server: server.url, tool: 'echo', concurrency: 2, durationMs: 700, healthIntervalMs: 0 });
+    assert.ok((report.outcomes.success?.count ?? 0) > 5, 'calls succeeded before the server went away');
+    assert.ok((report.outcomes.transport_error?.count ?? 0) > 0, 'and failed as transport errors after');
+    assert.ok(report.elapsed_ms >= 650, 'the run lasted its duration');
+  });
+
   it('stops early on abort and still reports', async () => {
     const server = await startBareServer({ fixedMs: 200 });
     try {
