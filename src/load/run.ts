@@ -22,7 +22,8 @@ const { version } = createRequire(import.meta.url)('../../package.json') as { ve
 
 export async function runLoad(input: LoadOptions): Promise<LoadReport> {
   const options = resolveLoadOptions(input);
-  const pool = new Pool(options.server.origin, { connections: options.concurrency, pipelining: 1, keepAliveTimeout: 30_000 });
+  // Each call has its own deadline (--timeout), so undici's per-request socket timers would only add work.
+  const pool = new Pool(options.server.origin, { connections: options.concurrency, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
   const clients: McpClient[] = [];
   let restoreOrchestrator: (() => Promise<unknown>) | undefined;
   try {
