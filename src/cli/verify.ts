@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { UsageError } from './exit-codes.js';
-import { positiveIntOption, serverOption } from './options.js';
+import { nonNegativeIntOption, positiveIntOption, serverOption } from './options.js';
 import type { DownKind, ScenarioId } from '../report/verify-report.js';
 
 interface VerifyFlags {
@@ -14,6 +14,7 @@ interface VerifyFlags {
   report: string;
   failMax?: number;
   breaker: boolean;
+  seed?: number;
   quiet?: boolean;
 }
 
@@ -59,6 +60,7 @@ export function register(program: Command): void {
     .option('--report <dir>', 'where report.md, report.json, report.html and (embedded) server.log go', './shield-report')
     .option('--fail-max <n>', "embedded: the server's breaker fail_max (default the plan's 5; change it to watch verify fail)", positiveIntOption)
     .option('--no-breaker', 'embedded: run the server without a breaker (to watch verify fail)')
+    .option('--seed <n>', "seed of the flapping orchestrator's failures in scenario 5; the same seed replays the same run (default 2)", nonNegativeIntOption)
     .option('--quiet', 'no progress lines on stderr')
     .addHelpText(
       'after',
@@ -94,6 +96,7 @@ export function register(program: Command): void {
         report = await runVerify({
           scale,
           down: flags.down,
+          ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
           ...(flags.scenarios ? { scenarios: flags.scenarios } : {}),
           ...(flags.target ? { target: flags.target } : {}),
           ...(flags.chaos !== undefined ? { chaos: flags.chaos } : {}),

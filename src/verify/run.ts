@@ -13,7 +13,7 @@ import { measureCriteria } from './criteria.js';
 import type { ResourceReadings } from './criteria.js';
 import { connectTarget, startEmbedded } from './environment.js';
 import type { Environment, GuardUnderTest } from './environment.js';
-import { SCENARIO_IDS, scaledSettings } from './plan.js';
+import { DEFAULT_FLAKY_SEED, SCENARIO_IDS, scaledSettings } from './plan.js';
 import type { ScenarioContext } from './scenario-kit.js';
 import { check, circuitOf, scenarioResult, skippedScenario } from './scenario-kit.js';
 import { sleep } from './caller.js';
@@ -39,6 +39,8 @@ export interface VerifyOptions {
   /** Where the embedded servers' JSON logs go. */
   logStream?: Writable;
   progress?: (line: string) => void;
+  /** Seeds the flapping orchestrator's failures (scenario 5); default DEFAULT_FLAKY_SEED. */
+  seed?: number;
 }
 
 const RUNNERS: Record<ScenarioId, (ctx: ScenarioContext) => Promise<ScenarioResult>> = {
@@ -119,7 +121,7 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
       throw error;
     }
     await env.orchestrator?.setMode({ mode: 'healthy' });
-    const ctx: ScenarioContext = { env, settings, scale, down, progress, openedAt: null };
+    const ctx: ScenarioContext = { env, settings, scale, down, progress, openedAt: null, flakySeed: options.seed ?? DEFAULT_FLAKY_SEED };
     let before: Resources | null = null;
     for (const id of selected) {
       if (NEEDS_FAULTS.has(id) && env.orchestrator === null) {

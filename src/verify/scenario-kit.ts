@@ -25,6 +25,8 @@ export interface ScenarioContext {
   progress(line: string): void;
   /** Left by scenario 2 for scenario 3: when the circuit it opened opened (`performance.now()`). */
   openedAt: number | null;
+  /** Seeds the flapping orchestrator's failures (scenario 5), so a run can be replayed. */
+  flakySeed: number;
 }
 
 export function check(name: string, expected: string, observed: string, passed: boolean): Check {

@@ -1,9 +1,9 @@
 /**
  * Scenario 5: an unstable orchestrator (50% of calls fail) under 100 calls spread over the plan's
  * 2-minute window. With the consecutive policy a run of 5 failures in a row is needed (62 calls on
- * average at 50%), so the plan's "stays open, most requests fail fast" usually does not hold: that
- * run is reported as it is. The rate policy (open at 50% failures over the last 10 calls) must meet
- * the plan. Transitions are counted in both.
+ * average at 50%), so the plan's "stays open, most requests fail fast" holds only when such a run
+ * comes early: that run is reported as it is, not asserted. The rate policy (open at 50% failures
+ * over the last 10 calls) must meet the plan. Transitions are counted in both.
  */
 import { formatDuration } from '../../common/duration.js';
 import type { Check, Figure, ScenarioResult, ScenarioRun } from '../../report/verify-report.js';
@@ -14,8 +14,6 @@ import { PLAN } from '../plan.js';
 import type { ScenarioContext } from '../scenario-kit.js';
 import { check, circuitOf, ensureClosed, info, recordRun, scenarioResult } from '../scenario-kit.js';
 
-/** The flaky orchestrator's draws are seeded, so a run replays the same sequence of failures. */
-const FLAKY_SEED = 1;
 
 interface FlapRun {
   run: ScenarioRun;
@@ -32,7 +30,7 @@ async function flap(ctx: ScenarioContext, shield: ShieldUnderTest, label: string
   const { settings } = ctx;
   const orchestrator = ctx.env.orchestrator!;
   await ensureClosed(ctx, shield);
-  await orchestrator.setMode({ mode: 'flaky', rate: settings.flapping_failure_rate, fault: 'error', status: 500, seed: FLAKY_SEED });
+  await orchestrator.setMode({ mode: 'flaky', rate: settings.flapping_failure_rate, fault: 'error', status: 500, seed: ctx.flakySeed });
   const upstreamBefore = await orchestrator.requests();
   const interval = settings.flapping_window_ms / settings.flapping_calls;
   const recorded = await recordRun(ctx, shield, label, async (caller) => {
@@ -128,7 +126,7 @@ export async function flapping(ctx: ScenarioContext): Promise<ScenarioResult> {
   const started = performance.now();
   const { settings, env } = ctx;
   const checks: Check[] = [];
-  const figures: Record<string, Figure> = { flaky_seed: FLAKY_SEED };
+  const figures: Record<string, Figure> = { flaky_seed: ctx.flakySeed };
   const runs: ScenarioRun[] = [];
   const notes = [
     `${settings.flapping_calls} calls spread evenly over ${formatDuration(settings.flapping_window_ms)} (2 minutes at the plan's scale); the orchestrator fails ${percent(settings.flapping_failure_rate, 1)} of the calls it sees with HTTP 500.`,
@@ -150,8 +148,11 @@ export async function flapping(ctx: ScenarioContext): Promise<ScenarioResult> {
   const consecutive = await flap(ctx, env.shield, `consecutive policy (fail_max ${settings.fail_max})`);
   keep('consecutive', consecutive);
   checks.push(...flapChecks(consecutive, 'Consecutive policy: ', false));
+  const opened = measures(consecutive).callsBeforeOpen;
   notes.push(
-    `With the consecutive policy the circuit opens only after ${settings.fail_max} failures in a row: at 50% that takes 62 calls on average, so the plan's expectation usually does not hold. Reported, not asserted.`,
+    `With the consecutive policy the circuit opens only after ${settings.fail_max} failures in a row: at 50% that takes 62 calls on average, ` +
+      `so the plan's expectation holds only when such a run comes early. Here it ${opened === null ? 'never opened' : `opened after ${opened} calls`} ` +
+      `(the orchestrator's failures are drawn from seed ${ctx.flakySeed}; try others with --seed). Reported, not asserted.`,
   );
 
   ctx.progress(`scenario 5: flapping orchestrator, rate policy (${PLAN.ratePolicy.threshold * 100}% over ${PLAN.ratePolicy.window} calls)`);
