@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { OrchestratorError } from '../breaker/errors.js';
 import { createGuard } from '../breaker/guard.js';
@@ -17,6 +18,8 @@ let namespaceSeq = 0;
 before(async () => {
   redis = await startTestRedis();
   admin = new Redis(redis.url);
+  // The admin connection sees the kills too; it reconnects on its own.
+  admin.on('error', () => {});
 });
 
 after(async () => {
@@ -156,6 +159,35 @@ test('a process too busy to read a reply in time is not mistaken for a slow Redi
   }
   assert.equal(state.status(), 'ok');
   assert.equal(store.read().failCounter, 5);
+});
+
+test('concurrent compare-and-sets from several connections commit one at a time (property)', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 2, maxLength: 4 }), async (attemptsPerReplica) => {
+      const namespace = freshNamespace();
+      const states = await Promise.all(attemptsPerReplica.map(() => RedisState.connect({ url: redis.url, namespace })));
+      const stores = await Promise.all(states.map((state) => state.store('orchestrator')));
+      try {
+        const committed: BreakerRecord[] = [];
+        await Promise.all(
+          stores.map(async (store, i) => {
+            for (let attempt = 0; attempt < attemptsPerReplica[i]!; attempt++) {
+              const expected = store.read();
+              const next = failed(expected);
+              if ((await store.compareAndSet(expected, next)) === next) committed.push(next);
+            }
+          }),
+        );
+        const versions = committed.map((record) => record.version).sort((x, y) => x - y);
+        assert.deepEqual(versions, versions.map((_, i) => i + 1), 'each version committed exactly once, none skipped');
+        const stored = decodeRecord(await admin.hget(`shield:${namespace}:orchestrator`, 'r'));
+        assert.equal(stored?.failCounter, committed.length, 'every committed increment is in Redis, no more');
+      } finally {
+        await Promise.all(states.map((state) => state.close()));
+      }
+    }),
+    { numRuns: 15 },
+  );
 });
 
 // Killing and pausing the shared server: these run last and restore it.
