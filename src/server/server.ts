@@ -180,6 +180,13 @@ export async function startServer(config: ShieldConfig, options: StartOptions = 
     `shield listening on ${origin}/mcp`,
   );
 
+  if (!['127.0.0.1', 'localhost', '::1'].includes(config.server.host) && config.server.allowedHosts.length === 0) {
+    logger.warn(
+      { event: 'host_check_off', host: config.server.host },
+      'listening beyond loopback with no server.allowed_hosts: the Host header is not checked (DNS rebinding protection off)',
+    );
+  }
+
   let closing: Promise<void> | undefined;
   async function close(graceMs = config.server.shutdownGraceMs): Promise<void> {
     closing ??= (async () => {
