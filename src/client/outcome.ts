@@ -34,8 +34,6 @@ const VOCABULARY: ReadonlySet<string> = new Set<ErrorType>([
   'invalid_arguments',
 ]);
 
-export const SUCCESS: CallOutcome = Object.freeze({ outcome: 'success' }) as CallOutcome;
-
 /** Classifies a `tools/call` result. */
 export function classifyResult(result: ToolResult): CallOutcome {
   if (result.isError !== true) return { outcome: 'success', result };

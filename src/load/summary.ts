@@ -13,7 +13,7 @@ function latencyRow(label: string, count: number, latency: LatencyPercentiles): 
 
 export function formatLoadSummary(report: LoadReport): string {
   const { config, totals, circuit, generator } = report;
-  const model = config.model === 'open' ? `open model at ${config.rate}/s, ≤${config.concurrency} in flight` : `closed model, ${config.concurrency} worker${config.concurrency === 1 ? "" : "s"}`;
+  const model = config.model === 'open' ? `open model at ${config.rate}/s, ≤${config.concurrency} in flight` : `closed model, ${config.concurrency} worker${config.concurrency === 1 ? '' : 's'}`;
   const length = config.requests !== null ? `${config.requests} requests` : formatDuration(config.duration_ms ?? 0);
   const lines = [
     `${config.tool} on ${config.server} (MCP ${config.protocol_version}${config.server_info ? `, ${config.server_info.name} ${config.server_info.version}` : ''})`,

@@ -20,7 +20,7 @@ function latencyCells(latency: LatencyPercentiles): string[] {
 
 export function renderLoadMarkdown(report: LoadReport): string {
   const { config, totals, circuit, generator } = report;
-  const shape = config.model === 'open' ? `open model at ${config.rate} calls/s (at most ${config.concurrency} in flight)` : `closed model, ${config.concurrency} worker${config.concurrency === 1 ? "" : "s"}`;
+  const shape = config.model === 'open' ? `open model at ${config.rate} calls/s (at most ${config.concurrency} in flight)` : `closed model, ${config.concurrency} worker${config.concurrency === 1 ? '' : 's'}`;
   const length = config.requests !== null ? `${config.requests} requests` : formatDuration(config.duration_ms ?? 0);
   const lines: string[] = [
     `# Load run: ${config.tool} on ${config.server}`,

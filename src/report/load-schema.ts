@@ -138,7 +138,7 @@ void typeFitsSchema;
 void schemaFitsType;
 
 /** A parse failure as one line per problem, each naming the field's path. */
-export function describeSchemaIssues(error: z.ZodError): string {
+function describeSchemaIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
