@@ -101,15 +101,21 @@ export function callsChart(
       values: sorted.map((call) => (call.outcome === outcome ? Math.max(MIN_LATENCY_MS, call.latency_us / 1000) : null)),
     };
   });
+  // A little room after the last call, with the last state seen carried on, so the state a run ends
+  // in (the circuit its failures opened) shows as a band and not as a hairline.
+  const span_s = (Math.max(options.spanMs, ...sorted.map(ended), ...segments.map((s) => s.end_ms)) / 1000) * 1.06;
+  const bands = bandsFrom(segments);
+  const last = bands.at(-1);
+  if (last) last.end_s = span_s;
   return {
     title,
     x: sorted.map((call) => ended(call) / 1000),
     x_label: 'seconds since start (when each call ended)',
     series,
-    bands: bandsFrom(segments),
+    bands,
     y: { label: 'latency (log)', unit: 'ms', log: true },
     markers: options.markers ?? [],
-    span_s: Math.max(options.spanMs, ...sorted.map(ended), ...segments.map((s) => s.end_ms)) / 1000,
+    span_s,
   };
 }
 
