@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .requiredOption('--server <host:port|url>', 'the MCP server: host:port (meaning http://host:port/mcp) or a full URL', serverOption)
     .requiredOption('--tool <name>', 'the tool to call')
     .option('--args <json>', 'the tool arguments, a JSON object', jsonOption, {})
-    .option('--timeout <duration>', 'give up on the call after this long (sends notifications/cancelled)', durationOption, 60_000)
+    .addOption(new Option('--timeout <duration>', 'give up on the call after this long (sends notifications/cancelled)').argParser(durationOption).default(60_000, '60s'))
     .option('--json', 'print the raw tool result as JSON')
     .addOption(new Option('--token <token>', 'bearer token for the server').env('SHIELD_TOKEN'))
     .option('--header <name: value>', 'extra request header (repeatable)', collect, [])
