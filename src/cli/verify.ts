@@ -60,7 +60,7 @@ export function register(program: Command): void {
     .option('--report <dir>', 'where report.md, report.json, report.html and (embedded) server.log go', './shield-report')
     .option('--fail-max <n>', "embedded: the server's breaker fail_max (default the plan's 5; change it to watch verify fail)", positiveIntOption)
     .option('--no-breaker', 'embedded: run the server without a breaker (to watch verify fail)')
-    .option('--seed <n>', "seed of the flapping orchestrator's failures in scenario 5; the same seed replays the same run (default 2)", nonNegativeIntOption)
+    .option('--seed <n>', "seed of the flapping orchestrator's failures in scenario 5: the same seed draws the same sequence (default 2)", nonNegativeIntOption)
     .option('--quiet', 'no progress lines on stderr')
     .addHelpText(
       'after',

@@ -42,8 +42,9 @@ export const PLAN = {
 export const DEFAULT_TIME_SCALE = 0.01;
 
 /**
- * The flapping orchestrator's default seed. Any seed replays its own run; this one gives a typical
- * sequence (with seed 1 the first run of 5 failures in a row happens to come at call 15, which is rare).
+ * The flapping orchestrator's default seed. A seed fixes the sequence of failures the orchestrator
+ * draws (which calls get which draw still depends on timing); this one gives a typical sequence,
+ * while with seed 1 a run of 5 failures in a row comes unusually early.
  */
 export const DEFAULT_FLAKY_SEED = 2;
 

@@ -25,7 +25,7 @@ export interface ScenarioContext {
   progress(line: string): void;
   /** Left by scenario 2 for scenario 3: when the circuit it opened opened (`performance.now()`). */
   openedAt: number | null;
-  /** Seeds the flapping orchestrator's failures (scenario 5), so a run can be replayed. */
+  /** Seeds the flapping orchestrator's failures (scenario 5): the same seed draws the same sequence. */
   flakySeed: number;
 }
 
