@@ -20,6 +20,7 @@ export interface Upstream {
 }
 
 const ERROR_DETAIL_LIMIT = 200;
+const PLACEHOLDER = /\{\{\s*[\w.-]+\s*\}\}/;
 
 const NETWORK_REASONS: Record<string, OrchestratorReason> = {
   ECONNREFUSED: 'connection_refused',
@@ -37,23 +38,52 @@ const NETWORK_REASONS: Record<string, OrchestratorReason> = {
   ETIMEDOUT: 'timeout',
 };
 
-/** Builds the request body from a template: a string `{{arg}}` becomes the argument's value (absent → key dropped). */
-export function renderTemplate(template: unknown, args: Record<string, unknown>): unknown {
+type Render = (args: Record<string, unknown>) => unknown;
+
+/**
+ * Compiles a body template once: a string `{{arg}}` becomes the argument's value (absent → the key
+ * is dropped), `{{arg}}` inside a longer string is replaced by its text, anything else is literal.
+ */
+export function compileTemplate(template: unknown): Render {
   if (typeof template === 'string') {
     const whole = /^\{\{\s*([\w.-]+)\s*\}\}$/.exec(template);
-    if (whole) return args[whole[1]!];
-    return template.replace(/\{\{\s*([\w.-]+)\s*\}\}/g, (_m, name: string) => String(args[name] ?? ''));
-  }
-  if (Array.isArray(template)) return template.map((item) => renderTemplate(item, args)).filter((v) => v !== undefined);
-  if (template !== null && typeof template === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(template)) {
-      const rendered = renderTemplate(value, args);
-      if (rendered !== undefined) out[key] = rendered;
+    if (whole) {
+      const name = whole[1]!;
+      return (args) => args[name];
     }
-    return out;
+    if (!PLACEHOLDER.test(template)) return () => template;
+    return (args) => template.replace(/\{\{\s*([\w.-]+)\s*\}\}/g, (_m, name: string) => String(args[name] ?? ''));
   }
-  return template;
+  if (Array.isArray(template)) {
+    const items = template.map(compileTemplate);
+    return (args) => items.map((render) => render(args)).filter((value) => value !== undefined);
+  }
+  if (template !== null && typeof template === 'object') {
+    const fields = Object.entries(template).map(([key, value]) => [key, compileTemplate(value)] as const);
+    return (args) => {
+      const out: Record<string, unknown> = {};
+      for (const [key, render] of fields) {
+        const value = render(args);
+        if (value !== undefined) out[key] = value;
+      }
+      return out;
+    };
+  }
+  return () => template;
+}
+
+/** A tool's request, prepared once: the template is walked per call only when it has placeholders. */
+interface PreparedRequest {
+  body(args: Record<string, unknown>): unknown;
+  path(args: Record<string, unknown>): string;
+}
+
+function prepare(tool: ToolConfig): PreparedRequest {
+  const fixedPath = !PLACEHOLDER.test(tool.path);
+  return {
+    body: tool.body === undefined ? (args) => args : compileTemplate(tool.body),
+    path: fixedPath ? () => tool.path : (args) => renderPath(tool.path, args),
+  };
 }
 
 function renderPath(path: string, args: Record<string, unknown>): string {
@@ -93,15 +123,22 @@ export function createUpstream(config: UpstreamConfig): Upstream {
     bodyTimeout: config.timeoutMs > 0 ? 0 : 300_000,
   });
   const baseHeaders: Record<string, string> = { accept: 'application/json', ...config.headers };
+  const jsonHeaders: Record<string, string> = { ...baseHeaders, 'content-type': 'application/json' };
+  const prepared = new WeakMap<ToolConfig, PreparedRequest>();
   const fail = (reason: OrchestratorReason, message: string, options: { status?: number; cause?: unknown } = {}) =>
     new OrchestratorError(reason, message, { upstream: config.name, ...options });
 
   async function call(tool: ToolConfig, args: Record<string, unknown>, signal: AbortSignal): Promise<UpstreamResult> {
+    let request = prepared.get(tool);
+    if (!request) {
+      request = prepare(tool);
+      prepared.set(tool, request);
+    }
     const hasBody = tool.method !== 'GET' && tool.method !== 'DELETE';
-    let path = basePath + renderPath(tool.path, args);
+    let path = basePath + request.path(args);
     let body: string | undefined;
     if (hasBody) {
-      body = JSON.stringify(tool.body === undefined ? args : renderTemplate(tool.body, args));
+      body = JSON.stringify(request.body(args));
     } else if (tool.body === undefined) {
       const query = new URLSearchParams();
       for (const [key, value] of Object.entries(args)) {
@@ -115,7 +152,7 @@ export function createUpstream(config: UpstreamConfig): Upstream {
       response = await pool.request({
         method: tool.method,
         path,
-        headers: hasBody ? { ...baseHeaders, 'content-type': 'application/json' } : baseHeaders,
+        headers: hasBody ? jsonHeaders : baseHeaders,
         body,
         signal,
       });
