@@ -55,10 +55,13 @@ export class CircuitWatch {
     return states;
   }
 
+  /** Stops polling after one last poll, so the timeline ends on the state the run left behind. */
   async stop(): Promise<CircuitWatchResult> {
+    const gaveUp = this.stopped;
     this.stopped = true;
     clearTimeout(this.timer);
     await this.inFlight;
+    if (!gaveUp) await this.poll();
     const end = this.elapsed();
     for (const timeline of this.upstreams.values()) {
       const last = timeline.segments.at(-1);

@@ -51,7 +51,8 @@ export class GeneratorMonitor {
       rss_end_bytes: process.memoryUsage.rss(),
       heap_used_peak_bytes: this.heapPeak,
       event_loop_delay_p99_ms: Math.round((this.loopDelay.percentile(99) / 1e6) * 100) / 100,
-      saturated: percent >= SATURATION_PERCENT,
+      // Below a second, start-up work (connecting, compiling) dominates: too short to judge.
+      saturated: percent >= SATURATION_PERCENT && elapsedMs >= 1000,
     };
   }
 }
