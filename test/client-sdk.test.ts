@@ -140,7 +140,8 @@ describe('client timeouts, sessions and failures', () => {
     await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
     const port = (plain.address() as { port: number }).port;
     try {
-      await assert.rejects(connect(`http://127.0.0.1:${port}/mcp`), { name: 'McpConnectError', kind: 'protocol', message: /HTTP 404/ });
+      await assert.rejects(connect(`http://127.0.0.1:${port}/mcp`), { name: 'McpConnectError', kind: 'protocol', message: /HTTP 404\)$/ });
+      await assert.rejects(connect(`http://127.0.0.1:${port}`), { message: new RegExp(`HTTP 404\\); did you mean http://127\\.0\\.0\\.1:${port}/mcp\\?`) });
       await assert.rejects(connect(`http://127.0.0.1:${port}/mcp`, { token: 'bad' }), { kind: 'auth', message: /HTTP 401/ });
       await assert.rejects(connect(`http://127.0.0.1:${port}/mcp`, { token: 'good', headers: { 'X-API-Key': 'k1' } }), { kind: 'protocol' }, 'the right token and header get past the checks');
       await assert.rejects(connect(`http://127.0.0.1:${port}/mcp`, { headers: { 'X-API-Key': 'wrong' } }), { kind: 'auth', message: /HTTP 403/ });

@@ -325,7 +325,10 @@ export class McpClient {
     if (reply.status === 401 || reply.status === 403) {
       throw new McpConnectError('auth', `${this.url.href} refused the client: HTTP ${reply.status} (check --token / --header)`, reply.status);
     }
-    if (reply.status === 404) throw new McpConnectError('protocol', `no MCP endpoint at ${this.url.href} (HTTP 404)`, 404);
+    if (reply.status === 404) {
+      const hint = this.url.pathname === '/' ? `; did you mean ${new URL('/mcp', this.url).href}?` : '';
+      throw new McpConnectError('protocol', `no MCP endpoint at ${this.url.href} (HTTP 404)${hint}`, 404);
+    }
     if (reply.status >= 500) {
       throw new McpConnectError('unreachable', `${this.url.href} answered HTTP ${reply.status}: ${reply.text.slice(0, 200)}`, reply.status);
     }
