@@ -31,3 +31,9 @@ test('an unknown command or flag is one clear line and exit 2', () => {
   assert.match(unknownFlag.stderr, /unknown option '--frobnicate'/);
   assert.doesNotMatch(unknownFlag.stderr, /\n\s+at /, 'no stack trace');
 });
+
+test('a closed pipe on stdout ends the output quietly, without a stack trace', () => {
+  const result = spawnSync('bash', ['-c', `${process.execPath} --import tsx ${cli} load --help | head -1`], { encoding: 'utf8' });
+  assert.equal(result.stdout.split('\n').length, 2, 'one line read');
+  assert.doesNotMatch(result.stderr, /EPIPE|\n\s+at /);
+});

@@ -108,10 +108,6 @@ export function register(program: Command): void {
         if (logStream) await new Promise((resolve) => logStream.end(resolve));
       }
       const written = await writeVerifyReports(flags.report, report);
-      // A reader that goes away (`| head`) ends the output, not the run: the reports are written.
-      process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EPIPE') throw error;
-      });
       const color = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
       process.stdout.write(renderVerifyConsole(report, { width: process.stdout.columns ?? 120, color }));
       process.stdout.write(`Reports: ${written.markdown}, ${written.json}, ${written.html}\n`);
