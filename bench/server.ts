@@ -20,6 +20,8 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
+import type * as ServerModule from '../src/server/index.js';
+import type * as SimModule from '../src/sim/index.js';
 
 const CONNECTIONS = 10;
 const DURATION_S = 2;
@@ -30,6 +32,11 @@ const MB = 1024 * 1024;
 const SESSION_IDLE_S = 6;
 
 type Role = 'upstream' | 'shield' | 'shield-sessions' | 'passthrough' | 'sdk' | 'echo' | 'sim';
+
+/** The compiled build, as users run it (bench/index.ts builds it when it is stale). */
+const DIST = new URL('../dist/', import.meta.url);
+const importServer = () => import(new URL('server/index.js', DIST).href) as Promise<typeof ServerModule>;
+const importSim = () => import(new URL('sim/index.js', DIST).href) as Promise<typeof SimModule>;
 
 const UPSTREAM_ANSWER = JSON.stringify({ response: 'ok', references: [] });
 
@@ -107,7 +114,7 @@ async function startRole(role: Role, upstreamUrl: string): Promise<string> {
     }
     case 'shield':
     case 'shield-sessions': {
-      const { resolveConfig, startServer } = await import('../src/server/index.js');
+      const { resolveConfig, startServer } = await importServer();
       const config = resolveConfig(
         {
           server: { port: 0, admin_token: 'bench', session_idle_timeout: role === 'shield-sessions' ? SESSION_IDLE_S : 1800 },
@@ -119,7 +126,7 @@ async function startRole(role: Role, upstreamUrl: string): Promise<string> {
       return (await startServer(config)).url;
     }
     case 'sim': {
-      const { startSim } = await import('../src/sim/index.js');
+      const { startSim } = await importSim();
       return (await startSim({ port: 0, controlPort: 0 })).url;
     }
   }
@@ -323,7 +330,7 @@ async function main(): Promise<void> {
     console.log(`  bare passthrough (no MCP)     ${bare.rps.toFixed(0).padStart(8)}`);
     console.log(`  SDK v2 createMcpHandler       ${sdkRef.rps.toFixed(0).padStart(8)}   non-2xx ${sdkRef.non2xx}`);
     if (simRps) console.log(`  simulator POST /query direct  ${simRps.rps.toFixed(0).padStart(8)}   non-2xx ${simRps.non2xx}`);
-    else console.log('  simulator                     not measured: src/sim did not start or answer');
+    else console.log('  simulator                     not measured: dist/sim did not start or answer');
     checks.push(ratioCheck('healthy: shield vs bare passthrough', shieldLegacy.rps, bare.rps, 0.6));
     checks.push(ratioCheck('healthy: shield vs SDK v2 reference', shieldLegacy.rps, sdkRef.rps, 5));
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import { FakeClock } from './clock.js';
 import { CircuitBreakerError, InvalidArgumentsError, OrchestratorError, OverloadedError } from './errors.js';
@@ -394,6 +395,60 @@ describe('timeout signals', () => {
       assert.equal((result as OrchestratorError).reason, 'timeout');
     }
     assert.equal(b.signal()?.aborted, true);
+  });
+
+  it('hands a finished call’s signal to the next call with a caller signal, which still has its own deadline', async () => {
+    const { guard, clock } = setup({ timeoutMs: 100 });
+    const caller = new AbortController().signal;
+    const first = deferred();
+    const firstResult = guard.execute(first.fn, { signal: caller });
+    first.resolve('first');
+    assert.equal(await firstResult, 'first');
+    assert.equal(getEventListeners(caller, 'abort').length, 0, 'the caller signal keeps no listener of ours');
+    const second = deferred();
+    const secondResult = guard.execute(second.fn, { signal: caller }).catch((e: unknown) => e);
+    assert.equal(second.signal(), first.signal(), 'the idle controller is reused');
+    assert.equal(second.signal()?.aborted, false);
+    clock.advance(100);
+    assert.equal(((await secondResult) as OrchestratorError).reason, 'timeout');
+    assert.equal(second.signal()?.aborted, true);
+    const third = deferred();
+    const thirdResult = guard.execute(third.fn, { signal: caller });
+    assert.notEqual(third.signal(), second.signal(), 'an aborted signal is never handed on');
+    assert.equal(third.signal()?.aborted, false);
+    third.resolve('third');
+    assert.equal(await thirdResult, 'third');
+  });
+
+  it('does not hand on a signal that a finished call left a listener on, nor one its caller aborted', async () => {
+    const { guard } = setup({ timeoutMs: 100 });
+    const leaky = deferred();
+    const leakyResult = guard.execute(
+      (signal) => {
+        signal.addEventListener('abort', () => undefined);
+        return leaky.fn(signal);
+      },
+      { signal: new AbortController().signal },
+    );
+    leaky.resolve('leaky');
+    await leakyResult;
+    const next = deferred();
+    const nextResult = guard.execute(next.fn, { signal: new AbortController().signal });
+    assert.notEqual(next.signal(), leaky.signal());
+    next.resolve('next');
+    await nextResult;
+
+    const caller = new AbortController();
+    const cancelled = deferred();
+    const cancelledResult = guard.execute(cancelled.fn, { signal: caller.signal }).catch((e: unknown) => e);
+    caller.abort(new Error('gone'));
+    assert.equal(((await cancelledResult) as Error).message, 'gone');
+    const after = deferred();
+    const afterResult = guard.execute(after.fn, { signal: new AbortController().signal });
+    assert.notEqual(after.signal(), cancelled.signal());
+    assert.equal(after.signal()?.aborted, false);
+    after.resolve('after');
+    await afterResult;
   });
 });
 

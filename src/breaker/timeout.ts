@@ -9,9 +9,16 @@
  * therefore share one signal: it aborts only on that millisecond's deadline, and only if one of its
  * calls is still running then, which means all of that millisecond's still-running calls are due. A
  * `fn` that leaves its abort listener attached after it finishes (fetch and undici remove theirs)
- * could hear a later call's timeout; calls with a caller signal always get a signal of their own.
+ * could hear a later call's timeout.
+ *
+ * Calls with a caller signal get a signal of their own, aborted by their own deadline or by their
+ * caller. Its controller is reused: when a call finishes before either, its controller was never
+ * aborted, and once no abort listener is left on its signal (`getEventListeners`; undici removes its
+ * listener when the response ends, fetch keeps one until the request is collected) nothing can tell
+ * it from a new one, so the next such call takes it. A `fn` that keeps its signal after finishing
+ * and reads `signal.aborted` later could see a later call's abort.
  */
-import { setMaxListeners } from 'node:events';
+import { getEventListeners, setMaxListeners } from 'node:events';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { Deadline } from './deadlines.js';
@@ -25,6 +32,9 @@ export interface TimeoutOptions {
   clock?: Clock;
 }
 
+/** Enough idle controllers for the calls in flight at once; beyond that a finished call's controller is dropped. */
+const MAX_IDLE_CONTROLLERS = 1024;
+
 /** The calls due in one millisecond share this controller. */
 interface SharedDeadline {
   at: number;
@@ -37,6 +47,8 @@ export class Timeout {
   private readonly clock: Clock;
   private readonly deadlines: Deadlines;
   private shared: SharedDeadline | null = null;
+  /** Controllers of calls that finished un-aborted, with no listener left: see the module comment. */
+  private readonly idle: AbortController[] = [];
 
   constructor(options: TimeoutOptions) {
     this.name = options.name;
@@ -73,8 +85,7 @@ export class Timeout {
   }
 
   private executeOwn<T>(fn: (signal: AbortSignal) => Promise<T>, callerSignal: AbortSignal | undefined): Promise<T> {
-    const controller = new AbortController();
-    setMaxListeners(0, controller.signal);
+    const controller = this.idle.pop() ?? ownController();
     return new Promise<T>((resolve, reject) => {
       const expire = (error: unknown): void => {
         callerSignal?.removeEventListener('abort', onCallerAbort);
@@ -88,14 +99,31 @@ export class Timeout {
         expire(callerSignal?.reason);
       };
       callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-      const done = (): void => callerSignal?.removeEventListener('abort', onCallerAbort);
+      const done = (): void => {
+        callerSignal?.removeEventListener('abort', onCallerAbort);
+        this.recycle(controller);
+      };
       settle(this.deadlines, deadline, invoke(fn, controller.signal), resolve, reject, done);
     });
+  }
+
+  /** Called only for a call that finished before its deadline and its caller's abort: `controller` was never aborted. */
+  private recycle(controller: AbortController): void {
+    if (this.idle.length < MAX_IDLE_CONTROLLERS && getEventListeners(controller.signal, 'abort').length === 0) {
+      this.idle.push(controller);
+    }
   }
 
   private timeoutError(): OrchestratorError {
     return new OrchestratorError('timeout', `'${this.name}' did not answer within ${this.timeoutMs} ms`, { upstream: this.name });
   }
+}
+
+function ownController(): AbortController {
+  const controller = new AbortController();
+  // Each call's fn (undici) adds and removes a listener on it: not a leak.
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
 
 function invoke<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
