@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- redis`: shared breaker state in a private redis-server.
+ * `npm run bench -- redis`: shared breaker state in a private redis-server, measuring the compiled
+ * build (the replicas in child processes run the sources through tsx; they only time a message).
  *
  * 1. Closed-state throughput of a guarded `async () => 1` with the Redis store vs the memory store,
  *    rounds interleaved, medians compared [target: Redis >= 80% of memory].
@@ -9,11 +10,15 @@
  *    next to the p99 of a bare Redis PING round trip measured in the same run.
  */
 import { Redis } from 'ioredis';
-import { createGuard } from '../src/breaker/index.js';
-import { OrchestratorError } from '../src/breaker/errors.js';
-import { RedisState } from '../src/server/redis-store.js';
+import type * as BreakerModule from '../src/breaker/index.js';
+import type * as RedisStoreModule from '../src/server/redis-store.js';
 import { startTestRedis } from '../test/helpers/redis-server.js';
 import { forkReplica, type Replica } from '../test/helpers/redis-replica.js';
+
+/** The compiled build, as users run it (bench/index.ts builds it when it is stale). */
+const dist = (path: string) => import(new URL(`../dist/${path}`, import.meta.url).href);
+const { createGuard, OrchestratorError } = (await dist('breaker/index.js')) as typeof BreakerModule;
+const { RedisState } = (await dist('server/redis-store.js')) as typeof RedisStoreModule;
 
 const CALLS = 50_000;
 const ROUNDS = 31;
