@@ -420,6 +420,27 @@ describe('timeout signals', () => {
     assert.equal(await thirdResult, 'third');
   });
 
+  it('hands on a signal whose listener went a tick after its call finished, as undici removes its own', async () => {
+    const { guard } = setup({ timeoutMs: 100 });
+    const late = deferred();
+    const lateResult = guard.execute(
+      (signal) => {
+        const listener = () => undefined;
+        signal.addEventListener('abort', listener);
+        return late.fn(signal).finally(() => process.nextTick(() => signal.removeEventListener('abort', listener)));
+      },
+      { signal: new AbortController().signal },
+    );
+    late.resolve('late');
+    await lateResult;
+    await flush();
+    const next = deferred();
+    const nextResult = guard.execute(next.fn, { signal: new AbortController().signal });
+    assert.equal(next.signal(), late.signal());
+    next.resolve('next');
+    await nextResult;
+  });
+
   it('does not hand on a signal that a finished call left a listener on, nor one its caller aborted', async () => {
     const { guard } = setup({ timeoutMs: 100 });
     const leaky = deferred();

@@ -13,10 +13,12 @@
  *
  * Calls with a caller signal get a signal of their own, aborted by their own deadline or by their
  * caller. Its controller is reused: when a call finishes before either, its controller was never
- * aborted, and once no abort listener is left on its signal (`getEventListeners`; undici removes its
- * listener when the response ends, fetch keeps one until the request is collected) nothing can tell
- * it from a new one, so the next such call takes it. A `fn` that keeps its signal after finishing
- * and reads `signal.aborted` later could see a later call's abort.
+ * aborted, and once no abort listener is left on its signal nothing can tell it from a new one, so
+ * the next such call takes it. The listeners are counted (`getEventListeners`) when the next call
+ * takes it, not when the call finishes: undici removes its listener when the response body closes,
+ * a tick after the body's text resolved; fetch keeps one until the request is collected (that
+ * controller is dropped). A `fn` that keeps its signal after finishing and reads `signal.aborted`
+ * later could see a later call's abort.
  */
 import { getEventListeners, setMaxListeners } from 'node:events';
 import type { Clock } from './clock.js';
@@ -47,7 +49,7 @@ export class Timeout {
   private readonly clock: Clock;
   private readonly deadlines: Deadlines;
   private shared: SharedDeadline | null = null;
-  /** Controllers of calls that finished un-aborted, with no listener left: see the module comment. */
+  /** Controllers of calls that finished un-aborted: see the module comment. */
   private readonly idle: AbortController[] = [];
 
   constructor(options: TimeoutOptions) {
@@ -85,7 +87,7 @@ export class Timeout {
   }
 
   private executeOwn<T>(fn: (signal: AbortSignal) => Promise<T>, callerSignal: AbortSignal | undefined): Promise<T> {
-    const controller = this.idle.pop() ?? ownController();
+    const controller = this.takeIdle() ?? ownController();
     return new Promise<T>((resolve, reject) => {
       const expire = (error: unknown): void => {
         callerSignal?.removeEventListener('abort', onCallerAbort);
@@ -109,9 +111,13 @@ export class Timeout {
 
   /** Called only for a call that finished before its deadline and its caller's abort: `controller` was never aborted. */
   private recycle(controller: AbortController): void {
-    if (this.idle.length < MAX_IDLE_CONTROLLERS && getEventListeners(controller.signal, 'abort').length === 0) {
-      this.idle.push(controller);
-    }
+    if (this.idle.length < MAX_IDLE_CONTROLLERS) this.idle.push(controller);
+  }
+
+  /** An idle controller that no earlier call still listens on; one that keeps a listener is dropped. */
+  private takeIdle(): AbortController | undefined {
+    const controller = this.idle.pop();
+    return controller !== undefined && getEventListeners(controller.signal, 'abort').length === 0 ? controller : undefined;
   }
 
   private timeoutError(): OrchestratorError {
