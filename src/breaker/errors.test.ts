@@ -26,3 +26,19 @@ describe('CircuitBreakerError.failFast', () => {
     assert.equal(CircuitBreakerError.failFast('x', circuit, 1).message, "circuit breaker 'x' is open; retry in 1 ms", 'per instance');
   });
 });
+
+describe('toJSON', () => {
+  it('is the plain vocabulary, keys in a stable order, holding no reference to the error', () => {
+    const circuit = { state: 'open' as const, fail_counter: 5 };
+    const json = CircuitBreakerError.failFast('orchestrator', circuit, 1234.5).toJSON();
+    assert.deepEqual(Object.keys(json), ['type', 'message', 'upstream', 'circuit', 'retry_after_ms']);
+    assert.deepEqual(json, {
+      type: 'circuit_breaker_error',
+      message: "circuit breaker 'orchestrator' is open; retry in 1235 ms",
+      upstream: 'orchestrator',
+      circuit: { state: 'open', fail_counter: 5 },
+      retry_after_ms: 1235,
+    });
+    assert.notEqual(json.circuit, circuit, 'the circuit summary is a copy');
+  });
+});

@@ -55,7 +55,7 @@ export abstract class ShieldError extends Error {
   toJSON(): ShieldErrorJSON {
     const json: ShieldErrorJSON = { type: this.type, message: this.message };
     if (this.upstream !== undefined) json.upstream = this.upstream;
-    if (this.circuit !== undefined) json.circuit = { ...this.circuit };
+    if (this.circuit !== undefined) json.circuit = { state: this.circuit.state, fail_counter: this.circuit.fail_counter };
     return json;
   }
 }
@@ -117,7 +117,10 @@ export class CircuitBreakerError extends ShieldError {
   }
 
   override toJSON(): ShieldErrorJSON {
-    return { ...super.toJSON(), retry_after_ms: Math.max(0, Math.ceil(this.retryAfterMs)) };
+    // Built in place, not spread: this runs once per fast-fail.
+    const json = super.toJSON();
+    json.retry_after_ms = Math.max(0, Math.ceil(this.retryAfterMs));
+    return json;
   }
 }
 

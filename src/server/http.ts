@@ -190,7 +190,8 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     res.once('close', () => {
       if (!res.writableEnded) onDisconnect?.();
     });
-    return deps.endpoint.post({
+    // `return await`: returning a promise from an async function costs two more microtask hops.
+    return await deps.endpoint.post({
       headers: req.headers,
       message,
       startedAt,
@@ -200,7 +201,15 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     });
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse): Promise<Reply> {
+  async function metricsReply(res: ServerResponse): Promise<Reply> {
+    const text = await deps.metrics.text();
+    res.writeHead(200, { 'content-type': deps.metrics.contentType, 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+    return { status: 200 };
+  }
+
+  /** Not async: only POST /mcp and /metrics wait, and every async layer costs microtask hops per request. */
+  function route(req: IncomingMessage, res: ServerResponse): Reply | Promise<Reply> {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
@@ -226,10 +235,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
       }
       if (path === '/health') return { status: 200, body: health(deps.guards, deps.version, deps.startedAt) };
       if (path === '/ready') return ready(deps.guards, deps.isDraining());
-      const text = await deps.metrics.text();
-      res.writeHead(200, { 'content-type': deps.metrics.contentType, 'content-length': Buffer.byteLength(text) });
-      res.end(text);
-      return { status: 200 };
+      return metricsReply(res);
     }
     if (adminToken && path.startsWith('/admin/')) {
       const forbidden = forbiddenHostOrOrigin(req);

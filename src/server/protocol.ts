@@ -168,7 +168,8 @@ export class McpEndpoint {
     for (const controller of this.inFlight.values()) controller.abort(new CallCancelledError('the server is shutting down'));
   }
 
-  async post(incoming: IncomingPost): Promise<Reply> {
+  /** Only a tools/call waits; everything else answers synchronously (each async layer costs microtask hops per request). */
+  post(incoming: IncomingPost): Reply | Promise<Reply> {
     const { message } = incoming;
     if (Array.isArray(message)) {
       return rpcError(400, null, JSONRPC.invalidRequest, 'Invalid Request: JSON-RPC batches are not supported; send one message per POST');
@@ -207,10 +208,10 @@ export class McpEndpoint {
     return rpcError(400, id, JSONRPC.invalidRequest, `Invalid Request: ${where}${issue?.message ?? 'not a JSON-RPC 2.0 message'}`);
   }
 
-  private async request(
+  private request(
     request: { id: RequestId; method: string; params?: Record<string, unknown> },
     incoming: IncomingPost,
-  ): Promise<Reply> {
+  ): Reply | Promise<Reply> {
     const claimed = envelopeVersion(request.params);
     const headerVersion = header(incoming.headers, 'mcp-protocol-version');
     if (claimed !== undefined) return this.modernRequest(request, claimed, headerVersion, incoming);
@@ -295,12 +296,12 @@ export class McpEndpoint {
     );
   }
 
-  private async dispatch(
+  private dispatch(
     request: { id: RequestId; method: string; params?: Record<string, unknown> },
     sessionId: string | undefined,
     incoming: IncomingPost,
     modernMeta: Record<string, unknown> | undefined,
-  ): Promise<Reply> {
+  ): Reply | Promise<Reply> {
     switch (request.method) {
       case 'ping':
         return finishResult(request.id, {}, modernMeta);
