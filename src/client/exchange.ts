@@ -26,8 +26,38 @@ export function isResponseTo(message: unknown, id: number | string | null): mess
   return typeof message === 'object' && message !== null && (message as JsonRpcResponse).id === id && ('result' in message || 'error' in message);
 }
 
+/**
+ * What undici holds: it keeps up to 256 finished requests per connection (with their handlers)
+ * before trimming its queue, so the handler lets go of the exchange, and with it the reply and
+ * its parsed result, as soon as the exchange settles.
+ */
+class ExchangeHandler implements Dispatcher.DispatchHandler {
+  /** Set when the exchange was aborted, so a request still queued is stopped when it starts. */
+  abortReason: Error | undefined;
+  constructor(public exchange: Exchange | undefined) {}
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.exchange) this.exchange.onRequestStart(controller);
+    else if (this.abortReason) controller.abort(this.abortReason);
+  }
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.exchange?.onResponseStart(controller, statusCode, headers);
+  }
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.exchange?.onResponseData(controller, chunk);
+  }
+  onResponseEnd(): void {
+    this.exchange?.onResponseEnd();
+  }
+  onResponseError(controller: Dispatcher.DispatchController, error: Error): void {
+    this.exchange?.onResponseError(controller, error);
+  }
+}
+
 export class Exchange implements Dispatcher.DispatchHandler {
+  readonly handler = new ExchangeHandler(this);
   readonly promise: Promise<Reply>;
+  /** `performance.now()` time by which the caller wants an answer (the client times it out then). */
+  deadline = Infinity;
   /** Why the exchange was aborted, if it was. */
   abortReason: Error | undefined;
   private resolve!: (reply: Reply) => void;
@@ -53,6 +83,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   abort(reason: Error): void {
     if (this.settled) return;
     this.abortReason = reason;
+    this.handler.abortReason = reason;
     this.settle(undefined, reason);
     this.controller?.abort(reason);
   }
@@ -122,6 +153,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private settle(reply: Reply | undefined, error?: Error): void {
     if (this.settled) return;
     this.settled = true;
+    this.handler.exchange = undefined;
     this.chunks = [];
     if (error) this.reject(error);
     else this.resolve(reply as Reply);
@@ -139,7 +171,7 @@ export function startExchange(
 ): Exchange {
   const exchange = new Exchange(id);
   try {
-    dispatcher.dispatch({ origin, path, method: 'POST', headers, body }, exchange);
+    dispatcher.dispatch({ origin, path, method: 'POST', headers, body }, exchange.handler);
   } catch (error) {
     exchange.abort(error as Error);
   }

@@ -88,6 +88,9 @@ export class McpClient {
   private readonly inFlight = new Map<number, Exchange>();
   private lastCall: { name: string; args: Record<string, unknown>; envelope: Record<string, unknown> | undefined; prefix: string } | undefined;
   private closed = false;
+  /** One timer for every call's deadline, armed for the earliest: a load run makes no timer per call. */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private deadlineTimerAt = Infinity;
 
   constructor(url: URL, options: ConnectOptions = {}) {
     this.url = url;
@@ -141,14 +144,19 @@ export class McpClient {
     const callerSignal = options.signal;
     if (callerSignal?.aborted) throw abortError();
     let exchange = this.start(body, this.callHeaders(name), id);
-    const timer = timeoutMs > 0 ? setTimeout(abortOnTimeout, timeoutMs, this, id) : undefined;
+    if (timeoutMs > 0) {
+      exchange.deadline = performance.now() + timeoutMs;
+      if (exchange.deadline < this.deadlineTimerAt) this.armDeadlineTimer(exchange.deadline);
+    }
     const onCallerAbort = callerSignal ? (): void => this.inFlight.get(id)?.abort(ABORTED) : undefined;
     if (onCallerAbort) callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
       let reply = await exchange.promise;
       if (reply.kind === 'http' && reply.status === 404 && this.sessionId !== null) {
         await this.renewSession();
+        const { deadline } = exchange;
         exchange = this.start(body, this.callHeaders(name), id);
+        exchange.deadline = deadline;
         reply = await exchange.promise;
       }
       return outcomeOf(reply);
@@ -163,7 +171,6 @@ export class McpClient {
       }
       return { outcome: 'transport_error', message: describeNetworkError(error) };
     } finally {
-      if (timer) clearTimeout(timer);
       if (onCallerAbort) callerSignal?.removeEventListener('abort', onCallerAbort);
       this.inFlight.delete(id);
     }
@@ -174,9 +181,24 @@ export class McpClient {
     for (const exchange of this.inFlight.values()) exchange.abort(ABORTED);
   }
 
-  /** Aborts one call in flight on its deadline. */
-  timeOut(id: number): void {
-    this.inFlight.get(id)?.abort(TIMED_OUT);
+  /** Times out every call past its deadline and arms the timer for the earliest deadline left. */
+  expireDeadlines(): void {
+    this.deadlineTimer = undefined;
+    this.deadlineTimerAt = Infinity;
+    const now = performance.now();
+    let earliest = Infinity;
+    for (const exchange of this.inFlight.values()) {
+      if (exchange.deadline <= now) exchange.abort(TIMED_OUT);
+      else if (exchange.deadline < earliest) earliest = exchange.deadline;
+    }
+    if (earliest !== Infinity) this.armDeadlineTimer(earliest);
+  }
+
+  private armDeadlineTimer(at: number): void {
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimerAt = at;
+    // Unreferenced: a call waiting on the network keeps the process alive through its socket.
+    this.deadlineTimer = setTimeout(expireDeadlines, Math.max(1, Math.ceil(at - performance.now())), this).unref();
   }
 
   /** The request up to its id; a load run calls one tool with the same arguments, so it is serialised once. */
@@ -200,6 +222,7 @@ export class McpClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.deadlineTimer);
     if (this.era === 'legacy' && this.sessionId !== null) {
       try {
         const response = await this.dispatcher.request({
@@ -456,8 +479,8 @@ function encodeHeaderValue(value: string): string {
 const TIMED_OUT = new Error('the call timed out');
 const ABORTED = new Error('the call was aborted');
 
-function abortOnTimeout(client: McpClient, id: number): void {
-  client.timeOut(id);
+function expireDeadlines(client: McpClient): void {
+  client.expireDeadlines();
 }
 
 function abortError(): Error {
