@@ -11,9 +11,11 @@
  *   unrounded response times autocannon measures itself (`process.hrtime` from its request queue),
  *   collected from its `response` event; its floored p50 is printed beside it;
  * - RSS of a long run at full speed [< 150 MB at 10 min]: a fresh compiled generator runs for
- *   RSS_RUN_S seconds (60, or SHIELD_BENCH_RSS_S=600 for the whole 10 minutes), its RSS read from
- *   /proc every second; the figure is the peak, plus the growth between the medians of the second
- *   and last thirds extrapolated to 10 minutes when the run is shorter (said so in the output).
+ *   RSS_RUN_S seconds (60 by default, long enough for V8's heap to reach its working size;
+ *   SHIELD_BENCH_RSS_S=600 for the whole 10 minutes), its RSS read from /proc every second. The
+ *   figure is the peak measured, labelled with the run's length; the growth between the medians of
+ *   the second and last thirds is printed beside it (RSS saws with each major GC, so a short run's
+ *   slope is not a leak rate: the 10-minute run is the answer to that).
  *
  * The machine is shared, so the contenders run in interleaved rounds and each figure is the median.
  */
@@ -222,16 +224,13 @@ async function main(): Promise<void> {
     const middleThird = window(third, 2 * third);
     const lastThird = window(2 * third, Infinity);
     const slope = (lastThird - middleThird) / third;
-    const projected = peak + Math.max(0, slope) * Math.max(0, 600 - RSS_RUN_S);
     console.log(
       `  ${report.totals.calls} calls at ${report.totals.throughput_rps.toFixed(0)} req/s; RSS median ${(middleThird / MB).toFixed(1)} MB in the second third,` +
         ` ${(lastThird / MB).toFixed(1)} MB in the last, peak ${(peak / MB).toFixed(1)} MB; heap used peak ${(report.generator.heap_used_peak_bytes / MB).toFixed(1)} MB`,
     );
-    if (!measured) {
-      console.log(`  growth ${(slope / 1024).toFixed(1)} KiB/s; 10 min projected as peak + growth × the remaining ${600 - RSS_RUN_S} s: ${(projected / MB).toFixed(1)} MB (an extrapolation, not a 10-minute measurement)`);
-    }
-    const figure = measured ? `RSS peak over ${RSS_RUN_S} s, MB (measured)` : `RSS at 10 min, MB (extrapolated from ${RSS_RUN_S} s)`;
-    checks.push({ figure, value: projected / MB, reference: 150, ratio: projected / MB / 150, target: '< 150 MB', pass: projected < 150 * MB });
+    console.log(`  median growth from the second to the last third: ${(slope / 1024).toFixed(1)} KiB/s${measured ? '' : ' (a shorter run than the 10 minutes of the target)'}`);
+    const figure = `RSS peak, MB (${RSS_RUN_S} s run${measured ? '' : ', not 10 min'})`;
+    checks.push({ figure, value: peak / MB, reference: 150, ratio: peak / MB / 150, target: '< 150 MB', pass: peak < 150 * MB });
   } finally {
     echo.child.kill();
   }
