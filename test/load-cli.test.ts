@@ -141,7 +141,7 @@ describe('shield invoke, tools, health and load on the command line', () => {
       { args: ['load', '--server', '127.0.0.1:1', '--tool', 'lightrag_query'], code: 3, message: /cannot reach http:\/\/127\.0\.0\.1:1\/mcp: connection refused/ },
       { args: ['invoke', '--server', 'not a server', '--tool', 'x'], code: 2, message: /--server <host:port\|url>' argument 'not a server' is invalid\. expected host:port/ },
       { args: ['invoke', '--server', hostPort, '--tool', 'nope'], code: 2, message: /unknown tool 'nope'/ },
-      { args: ['invoke', '--server', hostPort, '--tool', 'lightrag_query', '--args', '[1]'], code: 2, message: /--args: expected a JSON object/ },
+      { args: ['invoke', '--server', hostPort, '--tool', 'lightrag_query', '--args', '[1]'], code: 2, message: /--args <json>' argument '\[1\]' is invalid\. expected a JSON object/ },
       { args: ['health', '--server', '127.0.0.1:1'], code: 3, message: /cannot reach http:\/\/127\.0\.0\.1:1\/health/ },
       { args: ['health', '--server', hostPort, '--breaker', 'nope'], code: 2, message: /--breaker nope: no such circuit breaker; the server lists orchestrator/ },
     ];

@@ -1,11 +1,10 @@
 import { Option, type Command } from 'commander';
-import { UsageError } from './exit-codes.js';
-import { collect, durationOption, jsonOption, positiveIntOption, positiveNumberOption, serverOption } from './options.js';
+import { addConnectionOptions, addServerOption, connectionSettings, type ConnectionFlags } from './connection-options.js';
+import { collect, durationOption, jsonObjectOption, positiveIntOption, positiveNumberOption } from './options.js';
 
-interface LoadFlags {
-  server: URL;
+interface LoadFlags extends ConnectionFlags {
   tool: string;
-  args: unknown;
+  args: Record<string, unknown>;
   concurrency: number;
   duration?: number;
   requests?: number;
@@ -21,20 +20,17 @@ interface LoadFlags {
   chaos?: string;
   healthInterval: number;
   report: string[];
-  token?: string;
-  header: string[];
-  protocol: 'auto' | 'modern' | 'legacy';
   json?: boolean;
   quiet?: boolean;
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('load')
-    .description('load-test one MCP tool with concurrency, watch the circuit, check expectations, write reports')
-    .requiredOption('--server <host:port|url>', 'the MCP server: host:port (meaning http://host:port/mcp) or a full URL', serverOption)
+    .description('load-test one MCP tool with concurrency, watch the circuit, check expectations, write reports');
+  addServerOption(command)
     .requiredOption('--tool <name>', 'the tool to call')
-    .option('--args <json>', 'the tool arguments, a JSON object', jsonOption, {})
+    .option('--args <json>', 'the tool arguments, a JSON object', jsonObjectOption, {})
     .option('--concurrency <n>', 'workers (closed model) or the cap on calls in flight (with --rate)', positiveIntOption, 10)
     .option('--duration <duration>', 'how long to run after warmup (default 10s; a bare number means seconds)', durationOption)
     .option('--requests <n>', 'make this many measured calls instead of running for a duration', positiveIntOption)
@@ -49,10 +45,8 @@ export function register(program: Command): void {
     .option('--orchestrator-down', 'put the orchestrator down through --chaos before the run and back up after')
     .option('--chaos <url>', 'chaos control API of shield sim or shield chaos-proxy, e.g. http://127.0.0.1:9623')
     .addOption(new Option('--health-interval <duration>', 'poll /health this often for the circuit timeline; 0 turns it off').argParser(durationOption).default(250, '250ms'))
-    .option('--report <file>', 'write the report: .json (versioned, mergeable), .md or .html (repeatable)', collect, [])
-    .addOption(new Option('--token <token>', 'bearer token for the server').env('SHIELD_TOKEN'))
-    .option('--header <name: value>', 'extra request header (repeatable)', collect, [])
-    .addOption(new Option('--protocol <era>', 'MCP revision: auto tries 2026-07-28 then falls back to 2025').choices(['auto', 'modern', 'legacy']).default('auto'))
+    .option('--report <file>', 'write the report: .json (versioned, mergeable), .md or .html (repeatable)', collect, []);
+  addConnectionOptions(command)
     .option('--json', 'print the JSON report on stdout instead of the summary')
     .option('--quiet', 'no live progress')
     .addHelpText(
@@ -66,13 +60,9 @@ export function register(program: Command): void {
         '\nExit codes: 0 every expectation met, 1 one failed (each printed with its measured value), 2 usage, 3 server unreachable.',
     )
     .action(async (flags: LoadFlags) => {
-      if (typeof flags.args !== 'object' || flags.args === null || Array.isArray(flags.args)) {
-        throw new UsageError(`--args: expected a JSON object, like '{"query": "test", "mode": "hybrid"}'`);
-      }
       const { loadReportFormat, writeLoadReport } = await import('../report/load-write.js');
       for (const path of flags.report) loadReportFormat(path);
       const { runLoad } = await import('../load/run.js');
-      const { parseHeaderLines } = await import('../client/headers.js');
       const { createProgressPrinter } = await import('../load/progress.js');
       const { formatLoadSummary } = await import('../load/summary.js');
 
@@ -89,7 +79,7 @@ export function register(program: Command): void {
         const report = await runLoad({
           server: flags.server,
           tool: flags.tool,
-          args: flags.args as Record<string, unknown>,
+          args: flags.args,
           concurrency: flags.concurrency,
           durationMs: flags.duration,
           requests: flags.requests,
@@ -104,9 +94,7 @@ export function register(program: Command): void {
           thresholds: flags.threshold,
           orchestratorDown: flags.orchestratorDown,
           chaosUrl: flags.chaos,
-          token: flags.token,
-          headers: parseHeaderLines(flags.header),
-          protocol: flags.protocol,
+          ...(await connectionSettings(flags)),
           signal: stop.signal,
           ...(progress ? { onProgress: (p) => progress.update(p) } : {}),
         });

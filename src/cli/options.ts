@@ -58,6 +58,15 @@ export function jsonOption(value: string): unknown {
   }
 }
 
+/** A JSON object, parsed (tool arguments). */
+export function jsonObjectOption(value: string): Record<string, unknown> {
+  const parsed = jsonOption(value);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidArgumentError(`expected a JSON object, like '{"query": "test", "mode": "hybrid"}'`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
 /** Collects a repeatable option into an array. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
