@@ -2,8 +2,8 @@
  * `npm run bench -- load`: the load generator against autocannon, measured in the same run against
  * the same bare JSON-RPC echo endpoint (a tiny node:http server answering tools/call, in its own
  * process), 50 keep-alive connections, 10 s per run. `shield load` runs as users run it: the
- * compiled CLI (`node dist/cli/main.js load ... --json`) in its own process, built first when
- * `dist/` is missing or older than `src/`.
+ * compiled CLI (`node dist/cli/main.js load ... --json`) in its own process (`bench/index.ts`
+ * rebuilds `dist/` when it is older than `src/`).
  *
  * - `shield load` request rate vs autocannon's [>= 0.9x];
  * - `shield load` p50 vs autocannon's [within 10%]. autocannon's own histogram floors latencies to
@@ -19,8 +19,8 @@
  *
  * The machine is shared, so the contenders run in interleaved rounds and each figure is the median.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import type { LoadReport } from '../src/report/load-report.js';
@@ -32,25 +32,6 @@ const RSS_RUN_S = Number(process.env.SHIELD_BENCH_RSS_S ?? 60);
 const MB = 1024 * 1024;
 const ROOT = new URL('..', import.meta.url).pathname;
 const CLI = join(ROOT, 'dist/cli/main.js');
-
-/** Builds `dist/` (tsc -p tsconfig.build.json) when it is missing or older than a source file. */
-function ensureBuild(): void {
-  const builtAt = (() => {
-    try {
-      return statSync(CLI).mtimeMs;
-    } catch {
-      return 0;
-    }
-  })();
-  const newestSource = (readdirSync(join(ROOT, 'src'), { recursive: true }) as string[])
-    .filter((file) => file.endsWith('.ts') && !file.endsWith('.test.ts'))
-    .reduce((newest, file) => Math.max(newest, statSync(join(ROOT, 'src', file)).mtimeMs), 0);
-  if (builtAt > newestSource) return;
-  console.log('building dist/ (tsc -p tsconfig.build.json)');
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
-  // tsc emits despite type errors; only a missing CLI stops the bench.
-  if (statSync(CLI, { throwIfNoEntry: false }) === undefined) throw new Error(`the build did not produce ${CLI} (tsc exit ${build.status})`);
-}
 
 const ECHO_SERVER = `
 const http = require('node:http');
@@ -166,7 +147,7 @@ async function measureRss(url: string, seconds: number): Promise<{ samples: Arra
 }
 
 async function main(): Promise<void> {
-  ensureBuild();
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run bench -- load (it builds dist/) or npm run build`);
   const checks: Check[] = [];
   const echo = await startEchoServer();
   try {
