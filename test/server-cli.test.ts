@@ -3,7 +3,6 @@
  * the problem; a running server prints where it listens, logs JSON lines, and exits 0 on SIGTERM.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -11,38 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startUpstream } from './server-helpers.js';
+import { runShield } from './helpers/shield-cli.js';
 
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function shield(args: string[], options: { onStderr?: (text: string, kill: () => void) => void } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      options.onStderr?.(stderr, () => child.kill('SIGTERM'));
-    });
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('shield serve (CLI)', () => {
   it('a bad flag value: exit 2 naming the flag', async () => {
-    const run = await shield(['serve', '--fail-max', '0']);
+    const run = await runShield(['serve', '--fail-max', '0']);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /option '--fail-max <n>' argument '0' is invalid\. expected a positive integer/);
   });
 
   it('--window without --failure-rate: exit 2', async () => {
-    const run = await shield(['serve', '--window', '10']);
+    const run = await runShield(['serve', '--window', '10']);
     assert.equal(run.code, 2);
     assert.match(run.stderr, /^error: --window needs --failure-rate/m);
   });
@@ -51,7 +30,7 @@ describe('shield serve (CLI)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'shield-cli-'));
     const file = join(dir, 'shield.yaml');
     writeFileSync(file, 'upstreams:\n  orchestrator:\n    url: http://127.0.0.1:9621\n    breaker:\n      fail_max: -1\n');
-    const run = await shield(['serve', '--config', file]);
+    const run = await runShield(['serve', '--config', file]);
     assert.equal(run.code, 2);
     assert.equal(run.stderr.trim(), `error: ${file}: upstreams.orchestrator.breaker.fail_max: expected a positive integer`);
   });
@@ -61,7 +40,7 @@ describe('shield serve (CLI)', () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     try {
       const port = (blocker.address() as AddressInfo).port;
-      const run = await shield(['serve', '--port', String(port)]);
+      const run = await runShield(['serve', '--port', String(port)]);
       assert.equal(run.code, 2);
       assert.match(run.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use`));
     } finally {
@@ -73,7 +52,7 @@ describe('shield serve (CLI)', () => {
     const upstream = await startUpstream('ok');
     let health: Promise<unknown> | undefined;
     try {
-      const run = await shield(['serve', '--port', '0', '--upstream', `orchestrator=${upstream.url}`, '--timeout', '2s', '--fail-max', '3'], {
+      const run = await runShield(['serve', '--port', '0', '--upstream', `orchestrator=${upstream.url}`, '--timeout', '2s', '--fail-max', '3'], {
         onStderr(text, kill) {
           const match = /shield serving MCP on (http:\/\/\S+)\/mcp/.exec(text);
           if (match && !health) {

@@ -4,38 +4,15 @@
  * fails (exit 1) on the right scenarios with a broken one, and rejects bad flags with exit 2.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { VerifyReport } from '../src/report/verify-report.js';
+import { runShield, SHIELD_MAIN } from './helpers/shield-cli.js';
 
-const cli = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const scratch = mkdtempSync(join(tmpdir(), 'shield-verify-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
-
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function shield(args: string[], timeoutMs = 80_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
 
 function readReport(dir: string): VerifyReport {
   return JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as VerifyReport;
@@ -45,8 +22,8 @@ test('the whole plan at a small scale (1/25) passes: exit 0, every scenario and 
   const dir = join(scratch, 'pass');
   // 1/25 rather than the default 1/100: the same plan at a quarter of the call rate, so scenario 1's
   // p95 measures Shield rather than a CPU shared with other test files.
-  const run = await shield(['verify', '--time-scale', '1/25', '--report', dir]);
-  assert.equal(run.status, 0, `verify failed:\n${run.stdout}\n${run.stderr}`);
+  const run = await runShield(['verify', '--time-scale', '1/25', '--report', dir]);
+  assert.equal(run.code, 0, `verify failed:\n${run.stdout}\n${run.stderr}`);
   for (const id of [1, 2, 3, 4, 5]) assert.match(run.stdout, new RegExp(`^Scenario ${id}: .*  PASS  `, 'm'));
   assert.match(run.stdout, /^Success criteria {2}PASS$/m);
   assert.match(run.stdout, /^PASS: 5 of 5 scenarios passed, 6 of 6 criteria met/m);
@@ -76,8 +53,8 @@ test('the whole plan at a small scale (1/25) passes: exit 0, every scenario and 
 
 test('a guard without a breaker fails the fault scenarios, names what failed, and exits 1', async () => {
   const dir = join(scratch, 'broken');
-  const run = await shield(['verify', '--no-breaker', '--scenarios', '2,3,4,5', '--down', 'refused', '--report', dir]);
-  assert.equal(run.status, 1, run.stdout + run.stderr);
+  const run = await runShield(['verify', '--no-breaker', '--scenarios', '2,3,4,5', '--down', 'refused', '--report', dir]);
+  assert.equal(run.code, 1, run.stdout + run.stderr);
   const report = readReport(dir);
   assert.equal(report.verdict, 'fail');
   assert.deepEqual(report.scenarios.map((s) => [s.id, s.verdict]), [[2, 'fail'], [3, 'fail'], [4, 'fail'], [5, 'fail']]);
@@ -95,8 +72,8 @@ test('a guard without a breaker fails the fault scenarios, names what failed, an
 
 test('fail_max 1000 is caught by scenario 2 alone', async () => {
   const dir = join(scratch, 'fail-max');
-  const run = await shield(['verify', '--fail-max', '1000', '--scenarios', '2', '--down', 'refused', '--report', dir]);
-  assert.equal(run.status, 1);
+  const run = await runShield(['verify', '--fail-max', '1000', '--scenarios', '2', '--down', 'refused', '--report', dir]);
+  assert.equal(run.code, 1);
   assert.match(run.stdout, /Circuit state = OPEN, fail_counter = 5\s+\{"state": "open",\s+\{"state": "closed", "fail_counter": 5\}\s+FAIL/);
   const criteria = readReport(dir).criteria.map((c) => [c.criterion, c.verdict]);
   assert.deepEqual(criteria.slice(0, 3), [
@@ -115,20 +92,20 @@ test('bad flags are one clear line and exit 2; an unreachable target is exit 3',
     [['--chaos', 'http://127.0.0.1:9623'], /--chaos needs --target/],
     [['--full', '--time-scale', '0.1'], /--full and --time-scale contradict each other/],
     [['--target', '127.0.0.1:1', '--fail-max', '3'], /--fail-max and --no-breaker change the embedded server/],
-    [['--report', cli], /--report .*main\.ts: cannot create the directory/],
+    [['--report', SHIELD_MAIN], /--report .*main\.ts: cannot create the directory/],
   ];
   const [unreachable, ...runs] = await Promise.all([
-    shield(['verify', '--target', '127.0.0.1:1', '--report', dir]),
-    ...cases.map(([args]) => shield(['verify', '--report', dir, ...args])),
+    runShield(['verify', '--target', '127.0.0.1:1', '--report', dir]),
+    ...cases.map(([args]) => runShield(['verify', '--report', dir, ...args])),
   ]);
   cases.forEach(([args, message], i) => {
     const run = runs[i]!;
-    assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
+    assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
     assert.match(run.stderr, message);
     assert.equal(run.stderr.trim().split('\n').length, 1, `one line: ${run.stderr}`);
   });
   assert.ok(unreachable);
-  assert.equal(unreachable.status, 3, unreachable.stderr);
+  assert.equal(unreachable.code, 3, unreachable.stderr);
   assert.match(unreachable.stderr, /^error: cannot reach http:\/\/127\.0\.0\.1:1\/health/m);
   assert.doesNotMatch(unreachable.stderr, /\n\s+at /, 'no stack trace');
 });

@@ -4,7 +4,6 @@
  * `--chaos` the fault scenarios run; without it they are SKIPPED with the reason, never passed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +13,8 @@ import { resolveConfig, startServer } from '../src/server/index.js';
 import type { RunningServer } from '../src/server/index.js';
 import { startSim } from '../src/sim/index.js';
 import type { ChaosHandle } from '../src/sim/index.js';
+import { runShield } from './helpers/shield-cli.js';
 
-const cli = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const scratch = mkdtempSync(join(tmpdir(), 'shield-verify-target-'));
 let sim: ChaosHandle;
 let server: RunningServer;
@@ -40,28 +39,12 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-function shield(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
 const report = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as VerifyReport;
 
 test('--target with --chaos takes the orchestrator down through its control API and verifies scenarios 2 and 3', async () => {
   const dir = join(scratch, 'chaos');
-  const run = await shield(['verify', '--target', server.origin, '--chaos', sim.controlUrl, '--scenarios', '2,3', '--time-scale', '1/100', '--report', dir]);
-  assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
+  const run = await runShield(['verify', '--target', server.origin, '--chaos', sim.controlUrl, '--scenarios', '2,3', '--time-scale', '1/100', '--report', dir]);
+  assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
   const result = report(dir);
   assert.equal(result.mode, 'target');
   assert.equal(result.server_url, `${server.origin}/mcp`);
@@ -76,8 +59,8 @@ test('--target with --chaos takes the orchestrator down through its control API 
 
 test('--target without --chaos: the fault scenarios are SKIPPED with the reason, and the run is not a pass', async () => {
   const dir = join(scratch, 'no-chaos');
-  const run = await shield(['verify', '--target', server.url, '--scenarios', '1,2', '--time-scale', '1/100', '--report', dir]);
-  assert.equal(run.status, 1, `${run.stdout}\n${run.stderr}`);
+  const run = await runShield(['verify', '--target', server.url, '--scenarios', '1,2', '--time-scale', '1/100', '--report', dir]);
+  assert.equal(run.code, 1, `${run.stdout}\n${run.stderr}`);
   assert.match(run.stdout, /^Scenario 2: Gradual failures \(circuit opens\) {2}SKIPPED/m);
   assert.match(run.stdout, /skipped: it needs the orchestrator taken down: pass --chaos/);
   const result = report(dir);
