@@ -85,7 +85,6 @@ for (const { name } of contenders) {
 const checks = [
   { figure: 'breaker alone vs cockatiel', name: 'shield breaker (guard, no timeout)', reference: 'cockatiel ConsecutiveBreaker(5)', target: 1 },
   { figure: 'bulkhead+breaker+timeout vs opossum with timeout', name: 'shield bulkhead+breaker+timeout', reference: 'opossum, 30 s timeout', target: 0.5 },
-  { figure: 'same, with a caller signal vs opossum with timeout', name: 'shield full guard + caller signal', reference: 'opossum, 30 s timeout', target: 0.5 },
 ];
 let missed = false;
 console.log('\n  overhead ratio (median of per-round ratios)');
@@ -97,6 +96,12 @@ for (const check of checks) {
     `  ${check.figure.padEnd(50)} ${overhead(check.name).toFixed(0)} / ${overhead(check.reference).toFixed(0)} ns   ratio ${ratio.toFixed(2)}  target <= ${check.target}  ${pass ? 'PASS' : 'MISS'}`,
   );
 }
+// No target: what the server pays per call for cancellation (an abort listener added and removed on
+// the caller's signal, ~0.5 µs), shown beside the figure the issue sets a target for.
+const withSignal = 'shield full guard + caller signal';
+console.log(
+  `  ${'same, with a caller signal (no target)'.padEnd(50)} ${overhead(withSignal).toFixed(0)} / ${overhead('opossum, 30 s timeout').toFixed(0)} ns   ratio ${pairedRatio(withSignal, 'opossum, 30 s timeout').toFixed(2)}`,
+);
 const rejection = ns('shield rejection while open');
 const rejectionPass = rejection < 1000;
 missed ||= !rejectionPass;
