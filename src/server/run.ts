@@ -6,6 +6,7 @@ import { DEFAULT_UPSTREAM, loadConfig } from './config.js';
 import type { ConfigFlags } from './config.js';
 import { startServer } from './server.js';
 import type { RunningServer } from './server.js';
+import { waitForStopSignal } from '../common/stop-signal.js';
 
 export interface ServeOptions {
   file?: string;
@@ -60,15 +61,7 @@ export async function serve(options: ServeOptions): Promise<string> {
     throw error;
   }
   options.print(`shield serving MCP on ${server.url} (health: ${server.origin}/health, metrics: ${server.origin}/metrics)`);
-  const signal = await new Promise<string>((resolve) => {
-    const stop = (name: string) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(name);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  const signal = await waitForStopSignal();
   server.logger.info({ event: 'shutdown', signal }, `received ${signal}: draining`);
   await server.close();
   await closeSim?.();

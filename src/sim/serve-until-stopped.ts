@@ -1,6 +1,7 @@
 /** Keeps `shield sim` / `shield chaos-proxy` running until SIGINT or SIGTERM, then closes cleanly. */
 import type { ChaosHandle } from './chaos-handle.js';
 import { UsageError } from '../cli/exit-codes.js';
+import { waitForStopSignal } from '../common/stop-signal.js';
 
 /** Turns a failure to bind into a usage error naming the address (EADDRINUSE, EACCES, EADDRNOTAVAIL). */
 export async function startOrExplain(start: () => Promise<ChaosHandle>): Promise<ChaosHandle> {
@@ -16,15 +17,7 @@ export async function startOrExplain(start: () => Promise<ChaosHandle>): Promise
 }
 
 export async function serveUntilStopped(handle: ChaosHandle): Promise<string> {
-  const signal = await new Promise<string>((resolve) => {
-    const stop = (name: string) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(name);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  const signal = await waitForStopSignal();
   await handle.close();
   return signal;
 }
