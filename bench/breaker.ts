@@ -8,9 +8,10 @@ import os from 'node:os';
 import { ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
 import Opossum from 'opossum';
 import type * as BreakerModule from '../src/breaker/index.js';
+import { fromDist } from './dist.js';
 
 /** The compiled build, as users run it (bench/index.ts builds it when it is stale). */
-const { createGuard } = (await import(new URL('../dist/breaker/index.js', import.meta.url).href)) as typeof BreakerModule;
+const { createGuard } = await fromDist<typeof BreakerModule>('breaker/index.js');
 
 const CALLS = 200_000;
 const ROUNDS = 7;

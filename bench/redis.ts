@@ -14,11 +14,11 @@ import type * as BreakerModule from '../src/breaker/index.js';
 import type * as RedisStoreModule from '../src/server/redis-store.js';
 import { startTestRedis } from '../test/helpers/redis-server.js';
 import { forkReplica, type Replica } from '../test/helpers/redis-replica.js';
+import { fromDist } from './dist.js';
 
 /** The compiled build, as users run it (bench/index.ts builds it when it is stale). */
-const dist = (path: string) => import(new URL(`../dist/${path}`, import.meta.url).href);
-const { createGuard, OrchestratorError } = (await dist('breaker/index.js')) as typeof BreakerModule;
-const { RedisState } = (await dist('server/redis-store.js')) as typeof RedisStoreModule;
+const { createGuard, OrchestratorError } = await fromDist<typeof BreakerModule>('breaker/index.js');
+const { RedisState } = await fromDist<typeof RedisStoreModule>('server/redis-store.js');
 
 const CALLS = 50_000;
 const ROUNDS = 31;

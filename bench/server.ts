@@ -22,6 +22,7 @@ import autocannon from 'autocannon';
 import { Pool } from 'undici';
 import type * as ServerModule from '../src/server/index.js';
 import type * as SimModule from '../src/sim/index.js';
+import { fromDist } from './dist.js';
 
 const CONNECTIONS = 10;
 const DURATION_S = 2;
@@ -34,9 +35,8 @@ const SESSION_IDLE_S = 6;
 type Role = 'upstream' | 'shield' | 'shield-sessions' | 'passthrough' | 'sdk' | 'echo' | 'sim';
 
 /** The compiled build, as users run it (bench/index.ts builds it when it is stale). */
-const DIST = new URL('../dist/', import.meta.url);
-const importServer = () => import(new URL('server/index.js', DIST).href) as Promise<typeof ServerModule>;
-const importSim = () => import(new URL('sim/index.js', DIST).href) as Promise<typeof SimModule>;
+const importServer = () => fromDist<typeof ServerModule>('server/index.js');
+const importSim = () => fromDist<typeof SimModule>('sim/index.js');
 
 const UPSTREAM_ANSWER = JSON.stringify({ response: 'ok', references: [] });
 

@@ -16,7 +16,9 @@ import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import autocannon from 'autocannon';
+import type * as SimModule from '../src/sim/index.js';
 import { queryReply } from '../src/sim/lightrag.js';
+import { fromDist } from './dist.js';
 
 const CONNECTIONS = 10;
 const ROUND_S = 2;
@@ -41,11 +43,11 @@ async function startRole(role: Role, upstreamUrl: string): Promise<string> {
       return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     }
     case 'sim': {
-      const { startSim } = await import('../src/sim/index.js');
+      const { startSim } = await fromDist<typeof SimModule>('sim/index.js');
       return (await startSim()).url;
     }
     case 'proxy': {
-      const { startChaosProxy } = await import('../src/sim/index.js');
+      const { startChaosProxy } = await fromDist<typeof SimModule>('sim/index.js');
       return (await startChaosProxy({ target: upstreamUrl })).url;
     }
   }
