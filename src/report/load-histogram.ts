@@ -32,7 +32,8 @@ export function percentilesOf(histogram: LatencyHistogram): LatencyPercentiles {
   if (count === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p95: 0, p99: 0, p99_9: 0, max: 0 };
   return {
     count,
-    min: histogram.minNonZeroValue,
+    // The bucket's lower bound (the exact minimum is not kept by the encoding), so merged runs agree with one run.
+    min: histogram.getValueAtPercentile(0),
     mean: Math.round(histogram.mean),
     p50: histogram.getValueAtPercentile(50),
     p90: histogram.getValueAtPercentile(90),
