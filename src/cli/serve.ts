@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import type { Command } from 'commander';
 import { UsageError } from './exit-codes.js';
+import { parseStateUrl } from '../server/redis-settings.js';
 import {
   collect,
   durationOption,
@@ -35,6 +36,17 @@ interface ServeFlags {
   authToken?: string[];
   breaker: boolean;
   sim?: boolean;
+  state?: string;
+  stateNamespace?: string;
+}
+
+/** `redis://host:6379/0`; the checks live with the settings so the config file gets the same message. */
+function stateUrlOption(value: string): string {
+  try {
+    return parseStateUrl(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 export function register(program: Command): void {
@@ -56,6 +68,8 @@ export function register(program: Command): void {
     .option('--port <port>', 'port to listen on (default 8081; 0: any free port)', portOption)
     .option('--auth-token <token>', 'bearer token required on /mcp (repeatable; also SHIELD_AUTH_TOKENS)', collect)
     .option('--sim', 'also start the simulated orchestrator in-process and use it as the orchestrator upstream')
+    .option('--state <url>', 'share breaker state with other replicas through Redis, e.g. redis://127.0.0.1:6379/0', stateUrlOption)
+    .option('--state-namespace <name>', 'replicas with the same namespace share their circuits (default: the config file name, or shield)')
     .action(async (flags: ServeFlags) => {
       if (flags.window !== undefined && flags.failureRate === undefined) {
         throw new UsageError('--window needs --failure-rate (e.g. --failure-rate 50% --window 10)');
@@ -81,6 +95,8 @@ export function register(program: Command): void {
             ...(flags.port === undefined ? {} : { port: flags.port }),
             ...(flags.authToken ? { authTokens: flags.authToken } : {}),
             ...(flags.breaker ? {} : { noBreaker: true }),
+            ...(flags.state === undefined ? {} : { stateUrl: flags.state }),
+            ...(flags.stateNamespace === undefined ? {} : { stateNamespace: flags.stateNamespace }),
           },
         });
       } catch (error) {

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import * as z from 'zod';
 import { DURATION_HINT, parseDuration } from '../common/duration.js';
+import { DEFAULT_STATE_BUDGET_MS, DEFAULT_STATE_TTL_MS, parseStateUrl, validateStateName } from './redis-settings.js';
 
 export const DEFAULT_UPSTREAM = 'orchestrator';
 export const DEFAULT_UPSTREAM_URL = 'http://127.0.0.1:9621';
@@ -78,6 +79,8 @@ export interface ShieldConfig {
   log: { level: LogLevel; format: 'auto' | 'json' | 'pretty' };
   upstreams: Record<string, UpstreamConfig>;
   tools: Record<string, ToolConfig>;
+  /** Breaker state shared with other replicas through Redis; absent: each process keeps its own. */
+  state?: { url: string; namespace?: string; budgetMs: number; ttlMs: number };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -98,6 +101,9 @@ export interface ConfigFlags {
   port?: number;
   authTokens?: string[];
   noBreaker?: boolean;
+  /** `--state redis://…` and `--state-namespace`. */
+  stateUrl?: string;
+  stateNamespace?: string;
 }
 
 const positiveInt = z
@@ -213,6 +219,29 @@ const fileSchema = z.strictObject({
     .default({ level: 'info', format: 'auto' }),
   upstreams: z.record(z.string(), upstreamSchema).optional(),
   tools: z.record(z.string(), toolSchema).optional(),
+  state: z
+    .strictObject({
+      url: z.string({ error: 'expected a URL like redis://host:6379/0' }).superRefine((value, ctx) => {
+        try {
+          parseStateUrl(value);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        }
+      }),
+      namespace: z
+        .string({ error: 'expected a name' })
+        .superRefine((value, ctx) => {
+          try {
+            validateStateName('namespace', value);
+          } catch (error) {
+            ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          }
+        })
+        .optional(),
+      budget: durationMs.default(DEFAULT_STATE_BUDGET_MS),
+      ttl: durationMs.default(DEFAULT_STATE_TTL_MS),
+    })
+    .optional(),
 });
 
 type FileConfig = z.output<typeof fileSchema>;
@@ -324,6 +353,9 @@ function fromFile(file: FileConfig): ShieldConfig {
     log: file.log,
     upstreams,
     tools,
+    ...(file.state
+      ? { state: { url: file.state.url, namespace: file.state.namespace, budgetMs: file.state.budget, ttlMs: file.state.ttl } }
+      : {}),
   };
 }
 
@@ -396,6 +428,8 @@ function applyFlags(raw: Record<string, unknown>, flags: ConfigFlags): Record<st
     }
   }
   if (flags.logLevel !== undefined) child(merged, 'log').level = flags.logLevel;
+  if (flags.stateUrl !== undefined) child(merged, 'state').url = flags.stateUrl;
+  if (flags.stateNamespace !== undefined) child(merged, 'state').namespace = flags.stateNamespace;
   if (flags.host !== undefined) child(merged, 'server').host = flags.host;
   if (flags.port !== undefined) child(merged, 'server').port = flags.port;
   if (flags.authTokens && flags.authTokens.length > 0) {

@@ -9,6 +9,7 @@ import type { ServerSettings } from './config.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import { adminAction, health, ready } from './operations.js';
+import type { StateStoreStatus } from './redis-store.js';
 import type { McpEndpoint, Reply } from './protocol.js';
 import { JSONRPC, rpcError } from './protocol.js';
 
@@ -20,6 +21,8 @@ export interface HttpDeps {
   logger: Logger;
   version: string;
   startedAt: number;
+  /** The shared breaker state's status, when state is shared (`--state`). */
+  stateStore?: () => StateStoreStatus;
   isDraining(): boolean;
   /** Counts requests being served, so shutdown can wait for them. */
   track(delta: 1 | -1): void;
@@ -233,7 +236,7 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
       if (method !== 'GET' && method !== 'HEAD') {
         return { status: 405, body: { error: `method ${method} not allowed on ${path}; use GET` }, headers: { allow: 'GET' } };
       }
-      if (path === '/health') return { status: 200, body: health(deps.guards, deps.version, deps.startedAt) };
+      if (path === '/health') return { status: 200, body: health(deps.guards, deps.version, deps.startedAt, deps.stateStore?.()) };
       if (path === '/ready') return ready(deps.guards, deps.isDraining());
       return metricsReply(res);
     }

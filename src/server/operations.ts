@@ -4,15 +4,18 @@
  */
 import type { Guard, GuardSnapshot } from '../breaker/types.js';
 import type { Reply } from './protocol.js';
+import type { StateStoreStatus } from './redis-store.js';
 
 export interface HealthBody {
   status: 'ok' | 'degraded';
   version: string;
   uptime_s: number;
   circuit_breakers: Record<string, GuardSnapshot>;
+  /** With shared state (`--state`): `degraded` while Redis is unreachable and each replica counts alone. */
+  state_store?: StateStoreStatus;
 }
 
-export function health(guards: ReadonlyMap<string, Guard>, version: string, startedAt: number): HealthBody {
+export function health(guards: ReadonlyMap<string, Guard>, version: string, startedAt: number, stateStore?: StateStoreStatus): HealthBody {
   const circuit_breakers: Record<string, GuardSnapshot> = {};
   let degraded = false;
   for (const [name, guard] of guards) {
@@ -25,6 +28,7 @@ export function health(guards: ReadonlyMap<string, Guard>, version: string, star
     version,
     uptime_s: Math.round((Date.now() - startedAt) / 100) / 10,
     circuit_breakers,
+    ...(stateStore === undefined ? {} : { state_store: stateStore }),
   };
 }
 

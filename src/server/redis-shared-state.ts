@@ -4,7 +4,8 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { Logger } from './logger.js';
-import type { StateSettings } from './redis-settings.js';
+import type { ShieldConfig } from './config.js';
+import { defaultNamespace, type StateSettings } from './redis-settings.js';
 import { RedisState, type RedisBreakerStore, type StateStoreStatus } from './redis-store.js';
 
 export interface SharedState {
@@ -13,6 +14,13 @@ export interface SharedState {
   /** Logs status changes and exports `shield_state_store_status`; returns a function that stops logging. */
   observe(logger: Logger, registry: Registry): () => void;
   close(): Promise<void>;
+}
+
+/** The shared state a configuration asks for (`state:`), one circuit per upstream that has a breaker. */
+export function openSharedStateFor(config: ShieldConfig & { state: NonNullable<ShieldConfig['state']> }, configFile?: string): Promise<SharedState> {
+  const { url, namespace = defaultNamespace(configFile), budgetMs, ttlMs } = config.state;
+  const guarded = Object.values(config.upstreams).filter((upstream) => upstream.breaker !== false);
+  return openSharedState({ url, namespace, budgetMs, ttlMs }, guarded.map((upstream) => upstream.name));
 }
 
 /** Connects (a Redis that is down only makes the state start degraded) and loads each upstream's circuit. */

@@ -6,6 +6,7 @@ import { DEFAULT_UPSTREAM, loadConfig } from './config.js';
 import type { ConfigFlags } from './config.js';
 import { startServer } from './server.js';
 import type { RunningServer } from './server.js';
+import type { SharedState } from './redis-shared-state.js';
 import { waitForStopSignal } from '../common/stop-signal.js';
 
 export interface ServeOptions {
@@ -49,14 +50,20 @@ export async function serve(options: ServeOptions): Promise<string> {
     options.print(`simulated orchestrator at ${sim.url}; switch its faults with: shield chaos down | healthy | hang (control ${sim.controlUrl})`);
   }
   let server: RunningServer;
+  let shared: SharedState | undefined;
   try {
     const config = await loadConfig({ ...(options.file === undefined ? {} : { file: options.file }), flags });
+    if (config.state) {
+      const { openSharedStateFor } = await import('./redis-shared-state.js');
+      shared = await openSharedStateFor({ ...config, state: config.state }, options.file);
+    }
     try {
-      server = await startServer(config);
+      server = await startServer(config, shared ? { sharedState: shared } : {});
     } catch (error) {
       throw explainListen(error, `${config.server.host}:${config.server.port}`);
     }
   } catch (error) {
+    await shared?.close();
     await closeSim?.();
     throw error;
   }
@@ -64,6 +71,7 @@ export async function serve(options: ServeOptions): Promise<string> {
   const signal = await waitForStopSignal();
   server.logger.info({ event: 'shutdown', signal }, `received ${signal}: draining`);
   await server.close();
+  await shared?.close();
   await closeSim?.();
   return signal;
 }

@@ -20,6 +20,7 @@ import { SessionStore } from './sessions.js';
 import { compileTools } from './tools.js';
 import { createUpstream } from './upstream.js';
 import type { Upstream } from './upstream.js';
+import type { SharedState } from './redis-shared-state.js';
 
 const { version: VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string };
 export { VERSION };
@@ -31,6 +32,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Shared breaker state for an upstream (e.g. Redis); default in memory. */
   storeFor?: (upstream: string) => BreakerStore | undefined;
+  /** Breaker state shared through Redis: its stores, and its status on /health, /metrics and in logs. */
+  sharedState?: SharedState;
 }
 
 export interface RunningServer {
@@ -99,8 +102,9 @@ export async function startServer(config: ShieldConfig, options: StartOptions = 
   const tools = compileTools(config.tools);
   const guards = new Map<string, Guard>();
   const upstreams = new Map<string, Upstream>();
+  const storeFor = options.storeFor ?? options.sharedState?.storeFor;
   for (const upstream of Object.values(config.upstreams)) {
-    guards.set(upstream.name, createGuard(guardOptions(upstream, options.clock, options.storeFor?.(upstream.name))));
+    guards.set(upstream.name, createGuard(guardOptions(upstream, options.clock, storeFor?.(upstream.name))));
     upstreams.set(upstream.name, createUpstream(upstream));
   }
   const sessions = new SessionStore({
@@ -130,6 +134,7 @@ export async function startServer(config: ShieldConfig, options: StartOptions = 
       );
     }),
   );
+  if (options.sharedState) unsubscribes.push(options.sharedState.observe(logger, metrics.registry));
   const endpoint = new McpEndpoint({
     tools,
     guards,
@@ -151,6 +156,7 @@ export async function startServer(config: ShieldConfig, options: StartOptions = 
     logger,
     version: VERSION,
     startedAt: Date.now(),
+    ...(options.sharedState ? { stateStore: options.sharedState.status } : {}),
     isDraining: () => draining,
     track(delta) {
       active += delta;
