@@ -3,6 +3,9 @@
  * official MCP SDK client, one real upstream. The plan's durations scaled down: 60 s reset → 600 ms.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startTestRedis, type TestRedis } from './helpers/redis-server.js';
 import { runShield } from './helpers/shield-cli.js';
@@ -190,4 +193,30 @@ test('Redis killed: no tool call fails, /health and /metrics show the degraded s
   const logs = await replicas[0]!.stop();
   const storeEvents = logs.filter((line) => line.event === 'state_store').map((line) => line.status);
   assert.deepEqual(storeEvents, ['degraded', 'ok'], 'the degradation and the recovery are logged');
+});
+
+test('a bad --state or state: setting exits 2 with one line naming it', async () => {
+  const flag = await runShield(['serve', '--port', '0', '--state', 'cache:6379']);
+  assert.equal(flag.code, 2);
+  assert.match(flag.stderr, /option '--state <url>' argument 'cache:6379' is invalid\. expected a redis:\/\/ or rediss:\/\/ URL/);
+  const dir = mkdtempSync(join(tmpdir(), 'shield-state-'));
+  const file = join(dir, 'prod.yaml');
+  writeFileSync(file, 'state:\n  url: redis://127.0.0.1:6379/0\n  namespace: "a:b"\n');
+  const config = await runShield(['serve', '--port', '0', '--config', file]);
+  assert.equal(config.code, 2);
+  assert.equal(config.stderr.trim(), `error: ${file}: state.namespace: state namespace 'a:b' must be 1-100 letters, digits, '.', '_' or '-'`);
+});
+
+test('Redis unreachable at start-up: Shield serves with local state and says so', async () => {
+  await redis.kill();
+  try {
+    const shield = await startShieldProcess('e2e-no-redis');
+    const health = await shield.health();
+    assert.equal(health.state_store, 'degraded');
+    assert.equal(errorType(await shield.query()), 'success');
+    const logs = await shield.stop();
+    assert.ok(logs.some((line) => line.event === 'state_store' && line.status === 'degraded'), 'the start-up log says the store is degraded');
+  } finally {
+    await redis.start();
+  }
 });
