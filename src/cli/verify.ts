@@ -15,7 +15,16 @@ interface VerifyFlags {
   failMax?: number;
   breaker: boolean;
   seed?: number;
+  replicas: number;
+  state?: string;
   quiet?: boolean;
+}
+
+/** At least 2 replicas make a cluster; 1 is the default, one server. */
+function replicasOption(value: string): number {
+  const count = positiveIntOption(value);
+  if (count > 16) throw new InvalidArgumentError('expected a replica count from 1 to 16');
+  return count;
 }
 
 /** `2,3` → [2, 3]. */
@@ -60,6 +69,8 @@ export function register(program: Command): void {
     .option('--report <dir>', 'where report.md, report.json, report.html and (embedded) server.log go', './shield-report')
     .option('--fail-max <n>', "embedded: the server's breaker fail_max (default the plan's 5; change it to watch verify fail)", positiveIntOption)
     .option('--no-breaker', 'embedded: run the server without a breaker (to watch verify fail)')
+    .option('--replicas <n>', 'embedded: run scenarios 2, 3 and 4 across n Shield servers sharing one circuit through Redis', replicasOption, 1)
+    .option('--state <redis-url>', 'with --replicas: the Redis they share, e.g. redis://127.0.0.1:6379/0 (default: a private redis-server for the run)')
     .option('--seed <n>', "seed of the flapping orchestrator's failures in scenario 5: the same seed draws the same sequence (default 2)", nonNegativeIntOption)
     .option('--quiet', 'no progress lines on stderr')
     .addHelpText(
@@ -69,6 +80,7 @@ export function register(program: Command): void {
         '  shield verify --scenarios 2,3 --down hang      # circuit opening and recovery with a hung orchestrator\n' +
         '  shield verify --full                           # the plan\'s real timings, about 10 minutes\n' +
         '  shield verify --target http://host:8081 --chaos http://control:9623\n' +
+        '  shield verify --replicas 3                     # scenarios 2-4 across three replicas sharing one circuit in Redis\n' +
         '\nExit codes: 0 every scenario and criterion passed, 1 one failed or was skipped, 2 usage, 3 target unreachable.',
     )
     .action(async (flags: VerifyFlags) => {
@@ -76,6 +88,14 @@ export function register(program: Command): void {
       if (flags.chaos !== undefined && flags.target === undefined) throw new UsageError('--chaos needs --target (the embedded simulator is controlled directly)');
       if (flags.target !== undefined && (flags.failMax !== undefined || !flags.breaker)) {
         throw new UsageError('--fail-max and --no-breaker change the embedded server; a --target keeps its own configuration');
+      }
+      if (flags.replicas > 1 && flags.target !== undefined) throw new UsageError('--replicas starts embedded servers; a --target is one deployment');
+      if (flags.replicas > 1 && flags.scenarios?.some((id) => id === 1 || id === 5)) {
+        throw new UsageError('--scenarios: 1 and 5 do not run across --replicas (2, 3 and 4 do); run them without --replicas');
+      }
+      if (flags.state !== undefined && flags.replicas < 2) throw new UsageError('--state is the Redis shared by --replicas; pass --replicas 2 or more with it');
+      if (flags.state !== undefined && !/^rediss?:\/\/[^\s]+$/.test(flags.state)) {
+        throw new UsageError(`--state ${JSON.stringify(flags.state)} is not a Redis URL; expected redis://host:port/db`);
       }
       const { mkdir } = await import('node:fs/promises');
       const { createWriteStream } = await import('node:fs');
@@ -97,6 +117,8 @@ export function register(program: Command): void {
           scale,
           down: flags.down,
           ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+          ...(flags.replicas > 1 ? { replicas: flags.replicas } : {}),
+          ...(flags.state !== undefined ? { stateUrl: flags.state } : {}),
           ...(flags.scenarios ? { scenarios: flags.scenarios } : {}),
           ...(flags.target ? { target: flags.target } : {}),
           ...(flags.chaos !== undefined ? { chaos: flags.chaos } : {}),

@@ -6,6 +6,7 @@ import { formatDuration } from '../common/duration.js';
 import { describeScale } from './scale.js';
 import { renderTextTable } from './text-table.js';
 import type { Verdict, VerifyReport } from './verify-report.js';
+import { describeEmbedded } from './verify-report.js';
 
 export interface ConsoleOptions {
   /** Terminal width; default 120. */
@@ -27,7 +28,7 @@ export function renderVerifyConsole(report: VerifyReport, options: ConsoleOption
     return column === 3 && verdict ? paint(verdict, padded) : padded;
   };
   const out: string[] = [];
-  const where = report.mode === 'embedded' ? 'embedded simulator and server' : report.server_url;
+  const where = report.mode === 'embedded' ? describeEmbedded(report) : report.server_url;
   out.push(`shield verify: load test plan TASK-019 against ${where}`);
   out.push(`time scale ${describeScale(report.time_scale, report.settings)}; orchestrator down as: ${report.down.join(', ')}`);
   for (const scenario of report.scenarios) {

@@ -10,6 +10,7 @@ import { renderPage } from './html-page.js';
 import type { LoadReport, OutcomeClass } from './load-report.js';
 import { describeScale } from './scale.js';
 import type { ScenarioId, VerifyReport } from './verify-report.js';
+import { describeEmbedded } from './verify-report.js';
 
 const formatUs = (us: number): string => formatDuration(us / 1000);
 
@@ -70,7 +71,7 @@ export function renderVerifyHtml(report: VerifyReport): string {
     verdict: report.verdict,
     facts: [
       ['Date', report.started_at],
-      ['Target', report.mode === 'embedded' ? `embedded simulator and server (${report.server_url})` : report.server_url],
+      ['Target', report.mode === 'embedded' ? `${describeEmbedded(report)} (${report.server_url})` : report.server_url],
       ['Fault injection', report.chaos_url ?? (report.mode === 'embedded' ? 'embedded simulator' : 'none')],
       ['Time scale', describeScale(report.time_scale, settings)],
       ['Orchestrator down as', report.down.join(', ')],

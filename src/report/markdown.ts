@@ -6,6 +6,7 @@
 import { formatDuration } from '../common/duration.js';
 import { describeScale } from './scale.js';
 import type { Figure, Verdict, VerifyReport } from './verify-report.js';
+import { describeEmbedded } from './verify-report.js';
 
 const MARK: Record<Verdict, string> = { pass: '✅ PASS', fail: '❌ FAIL', skipped: '⚠️ SKIPPED', not_run: '➖ NOT RUN', info: 'ℹ️ INFO' };
 
@@ -43,7 +44,7 @@ export function renderVerifyMarkdown(report: VerifyReport): string {
     `**Date**: ${date}  `,
     `**Status**: ${MARK[report.verdict]}${failedSummary(report)}  `,
     `**Run by**: \`shield verify\` ${report.shield_version}, ${formatDuration(report.elapsed_ms)}  `,
-    `**Target**: ${embedded ? `embedded simulated orchestrator and Shield server (${report.server_url})` : report.server_url}  `,
+    `**Target**: ${embedded ? `${describeEmbedded(report)} (${report.server_url})` : report.server_url}  `,
     `**Time scale**: ${describeScale(report.time_scale, report.settings)}  `,
     `**Orchestrator down as**: ${report.down.map((d) => (d === 'refused' ? 'refused connections (stopped service)' : 'hung (no answer)')).join(', ')}`,
     '',

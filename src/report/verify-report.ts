@@ -99,6 +99,11 @@ export interface VerifySettings {
   p95_target_ms: number;
 }
 
+/** `embedded simulator and server`, or `…and 3 Shield replicas sharing one circuit in Redis at redis://…`. */
+export function describeEmbedded(report: VerifyReport): string {
+  return report.replicas ? `embedded simulator and ${report.replicas.count} Shield replicas sharing one circuit in Redis at ${report.replicas.state_url}` : 'embedded simulator and server';
+}
+
 export interface VerifyReport {
   schema: typeof VERIFY_REPORT_SCHEMA;
   shield_version: string;
@@ -111,7 +116,9 @@ export interface VerifyReport {
   time_scale: number;
   /** `embedded`: simulator and server started in this process; `target`: a deployment. */
   mode: 'embedded' | 'target';
-  /** The MCP endpoint driven. */
+  /** `shield verify --replicas N`: scenarios 2–4 ran across N servers sharing one circuit in Redis; null otherwise. */
+  replicas?: { count: number; state_url: string } | null;
+  /** The MCP endpoint driven (with replicas: each one's, comma-separated). */
   server_url: string;
   health_url: string;
   /** The chaos proxy or simulator control used to take the orchestrator down, or null. */

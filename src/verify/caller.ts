@@ -20,9 +20,11 @@ export interface CallRecord extends CallPoint {
 
 export class Caller {
   readonly records: CallRecord[] = [];
+  private sent = 0;
 
   private constructor(
-    private readonly client: McpClient,
+    /** One client per replica; calls go to them in turn. */
+    private readonly clients: readonly McpClient[],
     /** `performance.now()` at the run's start. */
     readonly startedAt: number,
     private readonly timeoutMs: number,
@@ -31,10 +33,22 @@ export class Caller {
   /**
    * Connects to the MCP endpoint. `timeoutMs` is the client's own deadline per call; it must be
    * longer than the server's upstream timeout, so that a slow answer is the server's verdict.
+   * Several endpoints (replicas): the calls are spread over them round-robin.
    */
-  static async open(url: string, options: { timeoutMs: number; connections?: number }): Promise<Caller> {
-    const client = await connect(url, { connections: options.connections ?? 64, clientInfo: { name: 'shield-verify', version: '1' } });
-    return new Caller(client, performance.now(), options.timeoutMs);
+  static async open(urls: string | readonly string[], options: { timeoutMs: number; connections?: number }): Promise<Caller> {
+    const endpoints = typeof urls === 'string' ? [urls] : urls;
+    const clients: McpClient[] = [];
+    try {
+      for (const url of endpoints) clients.push(await connect(url, { connections: options.connections ?? 64, clientInfo: { name: 'shield-verify', version: '1' } }));
+    } catch (error) {
+      await Promise.all(clients.map((client) => client.close()));
+      throw error;
+    }
+    return new Caller(clients, performance.now(), options.timeoutMs);
+  }
+
+  private next(): McpClient {
+    return this.clients[this.sent++ % this.clients.length]!;
   }
 
   /** Milliseconds since the run's start. */
@@ -44,7 +58,7 @@ export class Caller {
 
   async call(): Promise<CallRecord> {
     const sent = performance.now();
-    const outcome = await this.client.callTool(PLAN.tool, { ...PLAN.args }, { timeoutMs: this.timeoutMs });
+    const outcome = await this.next().callTool(PLAN.tool, { ...PLAN.args }, { timeoutMs: this.timeoutMs });
     const ended = performance.now();
     const record: CallRecord = {
       t_ms: sent - this.startedAt,
@@ -64,7 +78,7 @@ export class Caller {
    * orchestrator), so that a wave of calls measures the server, not TCP handshakes.
    */
   async warm(connections: number): Promise<void> {
-    await Promise.all(Array.from({ length: connections }, () => this.client.listTools({ timeoutMs: this.timeoutMs })));
+    await Promise.all(this.clients.flatMap((client) => Array.from({ length: Math.ceil(connections / this.clients.length) }, () => client.listTools({ timeoutMs: this.timeoutMs }))));
   }
 
   /** `count` calls at once. */
@@ -81,8 +95,8 @@ export class Caller {
     await Promise.all(Array.from({ length: concurrency }, worker));
   }
 
-  close(): Promise<void> {
-    return this.client.close();
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((client) => client.close()));
   }
 }
 

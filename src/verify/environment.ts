@@ -9,10 +9,14 @@ import type { Guard } from '../breaker/types.js';
 import { UsageError } from '../cli/exit-codes.js';
 import { parseServerUrl, SERVER_URL_HINT } from '../client/index.js';
 import { DEFAULT_UPSTREAM, resolveConfig, startServer } from '../server/index.js';
+import type { ShieldConfig } from '../server/index.js';
+import { openSharedStateFor } from '../server/redis-shared-state.js';
 import { createChaosControl, startSim } from '../sim/index.js';
 import type { ChaosHandle, ModeInput } from '../sim/index.js';
 import type { VerifySettings } from '../report/verify-report.js';
 import { PLAN, scaleMs } from './plan.js';
+import { startPrivateRedis } from './private-redis.js';
+import type { PrivateRedis } from './private-redis.js';
 
 /** A Shield server under test. */
 export interface ShieldUnderTest {
@@ -24,6 +28,11 @@ export interface ShieldUnderTest {
   upstream: string;
   /** Embedded only: the orchestrator's guard, whose events give exact state-change times. */
   guard: Guard | null;
+  /**
+   * `--replicas N`: every replica sharing this circuit through Redis, this one first; calls are
+   * spread over them round-robin and `/health` is read on each. Absent: one server.
+   */
+  replicas?: readonly ShieldUnderTest[];
   close(): Promise<void>;
 }
 
@@ -48,6 +57,8 @@ export interface GuardUnderTest {
 
 export interface Environment {
   mode: 'embedded' | 'target';
+  /** Replicas sharing one circuit, and the Redis they share it in; null for one server. */
+  replicas: { count: number; stateUrl: string } | null;
   shield: ShieldUnderTest;
   /** Null when the orchestrator cannot be taken down from here. */
   orchestrator: Orchestrator | null;
@@ -60,9 +71,22 @@ export interface Environment {
 export interface EmbeddedOptions {
   settings: VerifySettings;
   scale: number;
+  /** Servers sharing one circuit through Redis (default 1: one server, local state). */
+  replicas?: number;
+  /** With replicas: the Redis they share; default a private `redis-server` started for the run. */
+  stateUrl?: string;
   guard?: GuardUnderTest;
   /** Where the servers' JSON log lines go; default nowhere. */
   logStream?: Writable;
+}
+
+/**
+ * A bulkhead of `total` spread over the replicas (5 over 3: 2, 2, 1), so that as many callers wait
+ * cluster-wide as on one server; at least 1 each.
+ */
+export function bulkheadShare(total: number | undefined, replica: number, replicas: number): number | undefined {
+  if (total === undefined) return undefined;
+  return Math.max(1, Math.floor(total / replicas) + (replica < total % replicas ? 1 : 0));
 }
 
 function simOrchestrator(sim: ChaosHandle): Orchestrator {
@@ -81,7 +105,23 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Environme
   });
   const servers = new Set<ShieldUnderTest>();
 
-  async function start(variant: GuardVariant = {}): Promise<ShieldUnderTest> {
+  const replicaCount = options.replicas ?? 1;
+  let redis: PrivateRedis | null = null;
+  let stateUrl: string | null = null;
+  if (replicaCount > 1) {
+    try {
+      if (options.stateUrl === undefined) redis = await startPrivateRedis();
+    } catch (error) {
+      await sim.close();
+      throw error;
+    }
+    stateUrl = options.stateUrl ?? redis!.url;
+  }
+  /** Each cluster (the server under test, each variant) gets its own circuit in Redis. */
+  const runId = `shield-verify-${process.pid}-${Date.now().toString(36)}`;
+  let clusters = 0;
+
+  function configFor(variant: GuardVariant, maxConcurrent: number | undefined, namespace: string | null): ShieldConfig {
     const breakerEnabled = variant.breaker !== 'none' && options.guard?.breaker !== false;
     const breaker: Record<string, unknown> = {
       enabled: breakerEnabled,
@@ -90,28 +130,72 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Environme
     };
     if (variant.breaker === 'rate') breaker.failure_rate = { threshold: PLAN.ratePolicy.threshold, window: PLAN.ratePolicy.window };
     const upstream: Record<string, unknown> = { url: sim.url, timeout: `${settings.timeout_ms}ms`, breaker };
-    if (variant.maxConcurrent !== undefined) upstream.max_concurrent = variant.maxConcurrent;
-    const config = resolveConfig(
+    if (maxConcurrent !== undefined) upstream.max_concurrent = maxConcurrent;
+    return resolveConfig(
       {
         server: { host: '127.0.0.1', port: 0, shutdown_grace: '100ms' },
         log: { level: options.logStream ? 'info' : 'silent', format: 'json' },
         upstreams: { [DEFAULT_UPSTREAM]: upstream },
+        ...(namespace !== null && stateUrl !== null ? { state: { url: stateUrl, namespace } } : {}),
       },
       { env: {} },
     );
-    const running = await startServer(config, options.logStream ? { logStream: options.logStream } : {});
-    const shield: ShieldUnderTest = {
+  }
+
+  async function startOne(config: ShieldConfig): Promise<ShieldUnderTest> {
+    const sharedState = config.state ? await openSharedStateFor({ ...config, state: config.state }) : undefined;
+    let running;
+    try {
+      running = await startServer(config, { ...(options.logStream ? { logStream: options.logStream } : {}), ...(sharedState ? { sharedState } : {}) });
+    } catch (error) {
+      await sharedState?.close();
+      throw error;
+    }
+    return {
       url: running.url,
       origin: running.origin,
       upstream: DEFAULT_UPSTREAM,
       guard: running.guards.get(DEFAULT_UPSTREAM) ?? null,
       close: async () => {
-        servers.delete(shield);
         await running.close(0);
+        await sharedState?.close();
       },
     };
-    servers.add(shield);
-    return shield;
+  }
+
+  async function start(variant: GuardVariant = {}): Promise<ShieldUnderTest> {
+    if (replicaCount === 1) {
+      const one = await startOne(configFor(variant, variant.maxConcurrent, null));
+      const shield: ShieldUnderTest = {
+        ...one,
+        close: async () => {
+          servers.delete(shield);
+          await one.close();
+        },
+      };
+      servers.add(shield);
+      return shield;
+    }
+    const namespace = `${runId}-${clusters++}`;
+    const members: ShieldUnderTest[] = [];
+    try {
+      for (let i = 0; i < replicaCount; i++) {
+        members.push(await startOne(configFor(variant, bulkheadShare(variant.maxConcurrent, i, replicaCount), namespace)));
+      }
+    } catch (error) {
+      await Promise.all(members.map((member) => member.close()));
+      throw error;
+    }
+    const cluster: ShieldUnderTest = {
+      ...members[0]!,
+      replicas: members,
+      close: async () => {
+        servers.delete(cluster);
+        await Promise.all(members.map((member) => member.close()));
+      },
+    };
+    servers.add(cluster);
+    return cluster;
   }
 
   let shield: ShieldUnderTest;
@@ -119,10 +203,12 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Environme
     shield = await start();
   } catch (error) {
     await sim.close();
+    await redis?.stop();
     throw error;
   }
   return {
     mode: 'embedded',
+    replicas: stateUrl === null ? null : { count: replicaCount, stateUrl },
     shield,
     orchestrator: simOrchestrator(sim),
     chaosUrl: null,
@@ -130,6 +216,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Environme
     close: async () => {
       await Promise.all([...servers].map((server) => server.close()));
       await sim.close();
+      await redis?.stop();
     },
   };
 }
@@ -147,6 +234,7 @@ export function connectTarget(target: URL | string, chaosUrl: string | null, ups
   const control = chaosUrl === null ? null : createChaosControl(chaosUrl);
   return {
     mode: 'target',
+    replicas: null,
     shield: { url: url.href, origin: url.origin, upstream, guard: null, close: async () => {} },
     orchestrator: control && {
       setMode: async (mode) => {

@@ -11,7 +11,7 @@ import type { DownKind, ScenarioId, ScenarioResult, VerifyReport } from '../repo
 import { VERIFY_REPORT_SCHEMA } from '../report/verify-report.js';
 import { measureCriteria } from './criteria.js';
 import type { ResourceReadings } from './criteria.js';
-import { connectTarget, startEmbedded } from './environment.js';
+import { bulkheadShare, connectTarget, startEmbedded } from './environment.js';
 import type { Environment, GuardUnderTest } from './environment.js';
 import { DEFAULT_FLAKY_SEED, SCENARIO_IDS, scaledSettings } from './plan.js';
 import type { ScenarioContext } from './scenario-kit.js';
@@ -41,7 +41,14 @@ export interface VerifyOptions {
   progress?: (line: string) => void;
   /** Seeds the flapping orchestrator's failures (scenario 5); default DEFAULT_FLAKY_SEED. */
   seed?: number;
+  /** Embedded only: scenarios 2, 3 and 4 across this many servers sharing one circuit in Redis (default 1). */
+  replicas?: number;
+  /** With replicas: the Redis they share (default a private `redis-server` for the run). */
+  stateUrl?: string;
 }
+
+/** What a run across replicas covers: the scenarios about one circuit shared by every replica. */
+const REPLICATED: ReadonlySet<ScenarioId> = new Set([2, 3, 4]);
 
 const RUNNERS: Record<ScenarioId, (ctx: ScenarioContext) => Promise<ScenarioResult>> = {
   1: normalLoad,
@@ -99,6 +106,15 @@ async function runWithOneRetryIfStarved(id: ScenarioId, ctx: ScenarioContext): P
   return second;
 }
 
+function replicaNote(id: ScenarioId, replicas: { count: number; stateUrl: string }, failMax: number): string {
+  const shares = Array.from({ length: replicas.count }, (_, i) => bulkheadShare(failMax, i, replicas.count)).join(', ');
+  return (
+    `Across ${replicas.count} Shield replicas sharing one circuit in Redis (${replicas.stateUrl}): the calls went to the replicas in turn, ` +
+    `and every /health reading is each replica's, all agreeing on state and fail_counter` +
+    (id === 4 ? `; the bulkhead's max_concurrent = ${failMax} is split among them (${shares}).` : '.')
+  );
+}
+
 export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const startedAt = new Date();
   const started = performance.now();
@@ -110,7 +126,14 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
   const env =
     options.target !== undefined
       ? connectTarget(options.target, options.chaos ?? null)
-      : await startEmbedded({ settings, scale, ...(options.guard ? { guard: options.guard } : {}), ...(options.logStream ? { logStream: options.logStream } : {}) });
+      : await startEmbedded({
+          settings,
+          scale,
+          ...(options.guard ? { guard: options.guard } : {}),
+          ...(options.logStream ? { logStream: options.logStream } : {}),
+          ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
+          ...(options.stateUrl !== undefined ? { stateUrl: options.stateUrl } : {}),
+        });
   const scenarios: ScenarioResult[] = [];
   let resources: ResourceReadings | null = null;
   try {
@@ -124,12 +147,18 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
     const ctx: ScenarioContext = { env, settings, scale, down, progress, openedAt: null, flakySeed: options.seed ?? DEFAULT_FLAKY_SEED };
     let before: Resources | null = null;
     for (const id of selected) {
+      if (env.replicas !== null && !REPLICATED.has(id)) {
+        scenarios.push(skippedScenario(id, `not part of a run across ${env.replicas.count} replicas (scenarios 2, 3 and 4 are); run shield verify without --replicas for it`));
+        continue;
+      }
       if (NEEDS_FAULTS.has(id) && env.orchestrator === null) {
         scenarios.push(skippedScenario(id, 'it needs the orchestrator taken down: pass --chaos with the control URL of a chaos proxy or simulator in front of it'));
         continue;
       }
       if (NEEDS_FAULTS.has(id) && before === null) before = await readResources(env);
-      scenarios.push(await runWithOneRetryIfStarved(id, ctx));
+      const result = await runWithOneRetryIfStarved(id, ctx);
+      if (env.replicas !== null) result.notes.unshift(replicaNote(id, env.replicas, settings.fail_max));
+      scenarios.push(result);
     }
     if (before !== null) {
       await sleep(100);
@@ -149,7 +178,9 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
     await env.close();
   }
   const criteria = measureCriteria(scenarios, settings, scale, resources);
-  const failed = scenarios.some((s) => s.verdict !== 'pass') || criteria.some((c) => c.verdict === 'fail' || c.verdict === 'skipped');
+  // Scenarios outside a replica run show as skipped with the reason; the run's verdict is about what it covers.
+  const judged = env.replicas === null ? scenarios : scenarios.filter((s) => REPLICATED.has(s.id));
+  const failed = judged.some((s) => s.verdict !== 'pass') || criteria.some((c) => c.verdict === 'fail' || c.verdict === 'skipped');
   const finishedAt = new Date();
   return {
     schema: VERIFY_REPORT_SCHEMA,
@@ -160,7 +191,8 @@ export async function runVerify(options: VerifyOptions): Promise<VerifyReport> {
     verdict: failed ? 'fail' : 'pass',
     time_scale: scale,
     mode: env.mode,
-    server_url: env.shield.url,
+    replicas: env.replicas && { count: env.replicas.count, state_url: env.replicas.stateUrl },
+    server_url: env.shield.replicas ? env.shield.replicas.map((replica) => replica.url).join(', ') : env.shield.url,
     health_url: `${env.shield.origin}/health`,
     chaos_url: env.chaosUrl,
     down,

@@ -13,7 +13,7 @@ import type { CallRecord } from './caller.js';
 import type { Environment, ShieldUnderTest } from './environment.js';
 import { PLAN, SCENARIOS, scaleMs } from './plan.js';
 import { fetchMetrics, transitionsOf } from './server-metrics.js';
-import type { ServerSideLatency } from './server-metrics.js';
+import type { Sample, ServerSideLatency } from './server-metrics.js';
 import { CircuitTimeline } from './timeline.js';
 
 export interface ScenarioContext {
@@ -77,9 +77,43 @@ export function skippedScenario(id: ScenarioId, reason: string): ScenarioResult 
   return scenarioResult(id, { checks: [], figures: {}, runs: [], notes: [], elapsedMs: 0, skipReason: reason });
 }
 
-export async function circuitOf(shield: ShieldUnderTest): Promise<GuardSnapshot | null> {
+async function oneCircuit(shield: ShieldUnderTest): Promise<GuardSnapshot | null> {
   const health = await fetchHealth(shield.origin, { timeoutMs: 5_000 });
   return health.circuit_breakers[shield.upstream] ?? null;
+}
+
+/** How long replicas may disagree: a change reaches every replica within 100 ms (pub/sub). */
+const REPLICAS_AGREE_MS = 200;
+
+const describeCircuit = (circuit: GuardSnapshot | null) => (circuit ? `${circuit.state}/${circuit.fail_counter}` : 'none');
+
+/**
+ * The circuit as `/health` shows it. Replicas: read on every one, and the same state and counter
+ * everywhere is the answer; replicas that still disagree after REPLICAS_AGREE_MS are an error.
+ */
+export async function circuitOf(shield: ShieldUnderTest): Promise<GuardSnapshot | null> {
+  if (!shield.replicas) return oneCircuit(shield);
+  const deadline = performance.now() + REPLICAS_AGREE_MS;
+  for (;;) {
+    const circuits = await Promise.all(shield.replicas.map(oneCircuit));
+    const views = circuits.map(describeCircuit);
+    if (views.every((view) => view === views[0])) return circuits[0]!;
+    if (performance.now() > deadline) {
+      throw new Error(`the replicas disagree on the circuit (state/fail_counter): ${views.join(', ')} after ${formatDuration(REPLICAS_AGREE_MS)}`);
+    }
+    await sleep(10);
+  }
+}
+
+/** `/metrics` of every replica, one list: counters and histogram buckets add up cluster-wide. */
+export async function metricsOf(shield: ShieldUnderTest): Promise<Sample[]> {
+  const origins = shield.replicas ? shield.replicas.map((replica) => replica.origin) : [shield.origin];
+  return (await Promise.all(origins.map(fetchMetrics))).flat();
+}
+
+/** Where calls go: every replica's MCP endpoint, or the one server's. */
+export function endpointsOf(shield: ShieldUnderTest): readonly string[] {
+  return shield.replicas ? shield.replicas.map((replica) => replica.url) : [shield.url];
 }
 
 /** The client's own deadline per call: well past the server's upstream timeout. */
@@ -105,7 +139,7 @@ export async function recordRun(
   body: (caller: Caller) => Promise<void>,
 ): Promise<RecordedRun> {
   const before = transitionsOf(await fetchMetrics(shield.origin), shield.upstream);
-  const caller = await Caller.open(shield.url, { timeoutMs: clientTimeoutMs(ctx.settings) });
+  const caller = await Caller.open(endpointsOf(shield), { timeoutMs: clientTimeoutMs(ctx.settings) });
   const startedIso = new Date().toISOString();
   const timeline = new CircuitTimeline(caller.startedAt);
   timeline.watch(shield, pollMs(ctx.settings));
@@ -150,7 +184,7 @@ export async function ensureClosed(ctx: ScenarioContext, shield: ShieldUnderTest
     const circuit = await circuitOf(shield);
     if (circuit === null || (circuit.state === 'closed' && circuit.fail_counter === 0)) return;
     if (circuit.state !== 'open') {
-      const caller = await Caller.open(shield.url, { timeoutMs: clientTimeoutMs(ctx.settings) });
+      const caller = await Caller.open(endpointsOf(shield), { timeoutMs: clientTimeoutMs(ctx.settings) });
       try {
         await caller.call();
       } finally {

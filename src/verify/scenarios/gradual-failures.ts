@@ -8,8 +8,8 @@ import type { GuardSnapshot } from '../../breaker/types.js';
 import { formatDuration } from '../../common/duration.js';
 import type { Check, DownKind, Figure, ScenarioResult, ScenarioRun } from '../../report/verify-report.js';
 import type { ScenarioContext } from '../scenario-kit.js';
-import { check, circuitOf, describeServerSide, ensureClosed, formatUs, info, pause, recordRun, scenarioResult } from '../scenario-kit.js';
-import { fetchMetrics, serverLatency } from '../server-metrics.js';
+import { check, circuitOf, describeServerSide, ensureClosed, formatUs, info, metricsOf, pause, recordRun, scenarioResult } from '../scenario-kit.js';
+import { serverLatency } from '../server-metrics.js';
 import type { ServerSideLatency } from '../server-metrics.js';
 
 /** Fast-fails sampled after the circuit opens: the server-side figure is judged on their median. */
@@ -56,9 +56,9 @@ async function runOnce(ctx: ScenarioContext, kind: DownKind) {
       await pause(ctx);
     }
     seen.health = await circuitOf(shield);
-    const before = await fetchMetrics(shield.origin);
+    const before = await metricsOf(shield);
     for (let i = 0; i < FAST_FAIL_SAMPLES; i++) await caller.call();
-    seen.serverSide = serverLatency(before, await fetchMetrics(shield.origin), ['circuit_breaker_error'], 0.001);
+    seen.serverSide = serverLatency(before, await metricsOf(shield), ['circuit_breaker_error'], 0.001);
   });
   const calls = recorded.records;
   const failures = calls.slice(0, failMax);

@@ -19,13 +19,14 @@ import {
   ensureClosed,
   formatUs,
   info,
+  metricsOf,
   percentileUs,
   recordRun,
   scenarioResult,
   skippedCheck,
   sumUs,
 } from '../scenario-kit.js';
-import { fetchMetrics, serverLatency } from '../server-metrics.js';
+import { serverLatency } from '../server-metrics.js';
 import type { ServerSideLatency } from '../server-metrics.js';
 
 const FAST = new Set(['circuit_breaker_error', 'overloaded']);
@@ -49,7 +50,7 @@ async function wave(ctx: ScenarioContext, shield: ShieldUnderTest, label: string
   await ensureClosed(ctx, shield);
   await orchestrator.setMode({ mode: kind === 'hang' ? 'hang' : 'down' });
   const upstreamBefore = await orchestrator.requests();
-  const metricsBefore = await fetchMetrics(shield.origin);
+  const metricsBefore = await metricsOf(shield);
   let wallMs = 0;
   const recorded = await recordRun(ctx, shield, label, async (caller) => {
     await caller.warm(ctx.settings.high_load_calls);
@@ -57,7 +58,7 @@ async function wave(ctx: ScenarioContext, shield: ShieldUnderTest, label: string
     await caller.concurrently(ctx.settings.high_load_calls);
     wallMs = performance.now() - sent;
   });
-  const metricsAfter = await fetchMetrics(shield.origin);
+  const metricsAfter = await metricsOf(shield);
   const serverFast = serverLatency(metricsBefore, metricsAfter, [...FAST], 0.001);
   const serverAll = serverLatency(metricsBefore, metricsAfter, [...FAST, 'orchestrator_error', 'success'], 0.001);
   const stateAfter = (await circuitOf(shield))?.state ?? null;
