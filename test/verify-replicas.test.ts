@@ -75,3 +75,10 @@ test('bad --replicas and --state values are usage errors: one line naming the fl
     assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
   }
 });
+
+test('--state naming a Redis nobody listens on: exit 3, naming the URL', async () => {
+  const run = await runShield(['verify', '--replicas', '2', '--state', 'redis://127.0.0.1:1/0', '--report', join(scratch, 'unreachable')], { timeoutMs: 20_000 });
+  assert.equal(run.code, 3, run.stdout + run.stderr);
+  assert.match(run.stderr, /--state redis:\/\/127\.0\.0\.1:1\/0: cannot reach Redis/);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
+});

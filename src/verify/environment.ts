@@ -6,7 +6,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { Guard } from '../breaker/types.js';
-import { UsageError } from '../cli/exit-codes.js';
+import { UnreachableError, UsageError } from '../cli/exit-codes.js';
 import { parseServerUrl, SERVER_URL_HINT } from '../client/index.js';
 import { DEFAULT_UPSTREAM, resolveConfig, startServer } from '../server/index.js';
 import type { ShieldConfig } from '../server/index.js';
@@ -144,6 +144,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Environme
 
   async function startOne(config: ShieldConfig): Promise<ShieldUnderTest> {
     const sharedState = config.state ? await openSharedStateFor({ ...config, state: config.state }) : undefined;
+    if (sharedState?.status() === 'degraded') {
+      // Each replica would keep its own circuit: a run that could only pass or fail for the wrong reason.
+      await sharedState.close();
+      throw new UnreachableError(`--state ${config.state!.url}: cannot reach Redis, so the replicas cannot share a circuit`);
+    }
     let running;
     try {
       running = await startServer(config, { ...(options.logStream ? { logStream: options.logStream } : {}), ...(sharedState ? { sharedState } : {}) });
