@@ -68,9 +68,9 @@ async function drive(options: ResolvedLoadOptions, clients: McpClient[], input: 
   const t0 = performance.now();
   const elapsed = (): number => performance.now() - t0;
   const monitor = new GeneratorMonitor();
-  let inFlight = 0;
+  const inFlight = { count: 0 };
   let cpuPercent = 0;
-  const recorder = new LoadRecorder(options.warmupMs, () => ({ inFlight, cpuPercent }), input.onCall);
+  const recorder = new LoadRecorder(options.warmupMs, () => ({ inFlight: inFlight.count, cpuPercent }), input.onCall);
   const watch = options.healthUrl
     ? new CircuitWatch(options.healthUrl, options.healthIntervalMs, elapsed, startedAt.getTime(), (at) => recorder.noteOpen(at, 'health'), options.headers)
     : undefined;
@@ -95,7 +95,7 @@ async function drive(options: ResolvedLoadOptions, clients: McpClient[], input: 
       failures: recorder.calls - recorder.succeeded,
       rate: ((completed - completedBefore) * 1000) / options.progressIntervalMs,
       p95Us: recorder.all.totalCount > 0 ? recorder.all.getValueAtPercentile(95) : 0,
-      inFlight,
+      inFlight: inFlight.count,
       circuit: watch?.current() ?? {},
       cpuPercent,
     };
@@ -104,13 +104,10 @@ async function drive(options: ResolvedLoadOptions, clients: McpClient[], input: 
   }, options.progressIntervalMs);
 
   watch?.start();
-  const gauge = {
-    begin: () => void inFlight++,
-    end: () => void inFlight--,
-  };
+  const run: ModelRun = { options, clients, recorder, elapsed, signal: stop.signal, inFlight };
   try {
-    if (options.rate !== null) await openModel(options, clients, recorder, elapsed, stop.signal, gauge, () => inFlight);
-    else await closedModel(options, clients, recorder, elapsed, stop.signal, gauge);
+    if (options.rate !== null) await openModel(run);
+    else await closedModel(run);
   } finally {
     clearInterval(ticker);
     input.signal?.removeEventListener('abort', onAbort);
@@ -193,20 +190,19 @@ function isPastEnd(options: ResolvedLoadOptions, now: number): boolean {
   return options.durationMs !== null && now >= options.warmupMs + options.durationMs;
 }
 
-interface InFlightGauge {
-  begin(): void;
-  end(): void;
+/** What both load models work with; `inFlight` is also read by progress, the recorder and the open model's cap. */
+interface ModelRun {
+  options: ResolvedLoadOptions;
+  clients: McpClient[];
+  recorder: LoadRecorder;
+  elapsed: () => number;
+  signal: AbortSignal;
+  inFlight: { count: number };
 }
 
 /** Workers call back to back; `requests` counts measured calls, warmup calls come on top. */
-async function closedModel(
-  options: ResolvedLoadOptions,
-  clients: McpClient[],
-  recorder: LoadRecorder,
-  elapsed: () => number,
-  signal: AbortSignal,
-  gauge: InFlightGauge,
-): Promise<void> {
+async function closedModel(run: ModelRun): Promise<void> {
+  const { options, clients, recorder, elapsed, signal, inFlight } = run;
   let measuredIssued = 0;
   const takeTicket = (now: number): boolean => {
     if (signal.aborted) return false;
@@ -221,13 +217,13 @@ async function closedModel(
     for (;;) {
       const start = elapsed();
       if (!takeTicket(start)) return;
-      gauge.begin();
+      inFlight.count++;
       try {
         const outcome = await client.callTool(options.tool, options.args, callOptions);
-        gauge.end();
+        inFlight.count--;
         recorder.record(outcome, start, start, elapsed());
       } catch {
-        gauge.end();
+        inFlight.count--;
         recorder.cancelled++;
         return;
       }
@@ -241,15 +237,8 @@ async function closedModel(
  * a free slot under `concurrency` (counted late); its latency runs from its intended time. Calls
  * still waiting when the duration ends are dropped.
  */
-function openModel(
-  options: ResolvedLoadOptions,
-  clients: McpClient[],
-  recorder: LoadRecorder,
-  elapsed: () => number,
-  signal: AbortSignal,
-  gauge: InFlightGauge,
-  inFlight: () => number,
-): Promise<void> {
+function openModel(run: ModelRun): Promise<void> {
+  const { options, clients, recorder, elapsed, signal, inFlight } = run;
   const { intendedAt, countBefore } = openSchedule(options.rate as number, options.rampMs);
   const endAt = options.durationMs === null ? Infinity : options.warmupMs + options.durationMs;
   const limit = options.requests === null ? Infinity : countBefore(options.warmupMs) + options.requests;
@@ -263,22 +252,22 @@ function openModel(
     let timerDue = Infinity;
 
     const finishIfDone = (): void => {
-      if ((schedulingDone || signal.aborted) && inFlight() === 0) {
+      if ((schedulingDone || signal.aborted) && inFlight.count === 0) {
         clearTimeout(timer);
         resolve();
       }
     };
     const launch = (k: number, due: number, start: number): void => {
-      gauge.begin();
+      inFlight.count++;
       const client = clients[k % clients.length] as McpClient;
       client.callTool(options.tool, options.args, callOptions).then(
         (outcome) => {
-          gauge.end();
+          inFlight.count--;
           recorder.record(outcome, due, start, elapsed());
           pump();
         },
         () => {
-          gauge.end();
+          inFlight.count--;
           recorder.cancelled++;
           finishIfDone();
         },
@@ -302,7 +291,7 @@ function openModel(
           }
           return;
         }
-        if (inFlight() >= options.concurrency) {
+        if (inFlight.count >= options.concurrency) {
           blockedThrough = next;
           return;
         }
