@@ -12,6 +12,7 @@ import { adminAction, health, ready } from './operations.js';
 import type { StateStoreStatus } from './redis-store.js';
 import type { McpEndpoint, Reply } from './protocol.js';
 import { JSONRPC, rpcError } from './protocol.js';
+import { BodyTooLargeError, collectBody } from '../common/http-body.js';
 
 export interface HttpDeps {
   settings: ServerSettings;
@@ -90,34 +91,11 @@ function tooLarge(limit: number): BodyResult {
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    return Promise.resolve(tooLarge(limit));
-  }
   return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > limit) {
-        done = true;
-        resolve(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
-      resolve({ ok: true, text: chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8') });
-    });
-    req.on('error', () => {
-      if (done) return;
-      done = true;
-      resolve({ ok: false, reply: rpcError(400, null, JSONRPC.badRequest, 'Bad Request: the request body could not be read') });
+    collectBody(req, limit, limit, (bound, error, body) => {
+      if (error === undefined) resolve({ ok: true, text: body.toString('utf8') });
+      else if (error instanceof BodyTooLargeError) resolve(tooLarge(bound));
+      else resolve({ ok: false, reply: rpcError(400, null, JSONRPC.badRequest, 'Bad Request: the request body could not be read') });
     });
   });
 }

@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Counters } from './chaos-state.js';
-import { BodyTooLargeError, isJsonContentType, readBody, sendJson } from './http-body.js';
+import { BodyTooLargeError, isJsonContentType, readBody, sendJson } from '../common/http-body.js';
 import { parseMode } from './mode.js';
 import type { Mode } from './mode.js';
 import { SwitchableListener } from './listener.js';

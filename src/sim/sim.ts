@@ -9,7 +9,7 @@ import { ChaosState } from './chaos-state.js';
 import type { Fault } from './chaos-state.js';
 import { assembleHandle } from './chaos-handle.js';
 import type { ChaosHandle } from './chaos-handle.js';
-import { BodyTooLargeError, collectBody } from './http-body.js';
+import { BodyTooLargeError, collectBody } from '../common/http-body.js';
 import { formatLatency, NO_LATENCY, sampleLatency } from './latency.js';
 import type { Latency } from './latency.js';
 import {

@@ -1,4 +1,4 @@
-/** Request bodies and JSON replies for the simulator's data port and the control API. */
+/** Request bodies and JSON replies, for the Shield server, the simulator's data port and its control API. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export class BodyTooLargeError extends Error {
@@ -30,7 +30,7 @@ function finish(pending: PendingBody, error: Error | undefined, body: Buffer): v
 }
 
 // Shared listeners that keep their state on the request, rather than closures made per request:
-// this is the simulator's hot path.
+// this is the hot path of the server and the simulator.
 function onData(this: Collecting, chunk: Buffer): void {
   const pending = this[PENDING];
   if (pending.done === undefined) return;
