@@ -99,7 +99,3 @@ export class Caller {
     await Promise.all(this.clients.map((client) => client.close()));
   }
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

@@ -16,7 +16,7 @@ import type { Environment, GuardUnderTest } from './environment.js';
 import { DEFAULT_FLAKY_SEED, SCENARIO_IDS, scaledSettings } from './plan.js';
 import type { ScenarioContext } from './scenario-kit.js';
 import { check, circuitOf, scenarioResult, skippedScenario } from './scenario-kit.js';
-import { sleep } from './caller.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fetchMetrics, resourcesOf } from './server-metrics.js';
 import type { Resources } from './server-metrics.js';
 import { flapping } from './scenarios/flapping.js';

@@ -8,7 +8,7 @@
 import { formatDuration } from '../../common/duration.js';
 import type { Check, Figure, ScenarioResult, ScenarioRun } from '../../report/verify-report.js';
 import type { CallRecord } from '../caller.js';
-import { sleep } from '../caller.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ShieldUnderTest } from '../environment.js';
 import { PLAN } from '../plan.js';
 import type { ScenarioContext } from '../scenario-kit.js';

@@ -7,7 +7,7 @@
 import type { GuardSnapshot } from '../../breaker/types.js';
 import { formatDuration } from '../../common/duration.js';
 import type { CallRecord } from '../caller.js';
-import { sleep } from '../caller.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PLAN, scaleMs } from '../plan.js';
 import type { ScenarioContext } from '../scenario-kit.js';
 import { check, circuitOf, ensureClosed, formatUs, pollMs, recordRun, scenarioResult } from '../scenario-kit.js';
