@@ -172,6 +172,30 @@ describe('recovery (plan scenario 3)', () => {
     assert.equal(guard.snapshot().state, 'closed');
   });
 
+  it('rejectNow answers what execute would, synchronously, and takes no trial', async () => {
+    const { guard, refuse, ok, clock, events } = setup();
+    assert.equal(guard.rejectNow(), null, 'closed: nothing to reject');
+    await failTimes(guard, refuse, 5);
+    const open = guard.rejectNow();
+    assert.ok(open instanceof CircuitBreakerError);
+    assert.deepEqual(open.toJSON().circuit, { state: 'open', fail_counter: 5 });
+    assert.equal(open.retryAfterMs, 60_000);
+    assert.equal(events.filter((e) => e.type === 'rejection').length, 1, 'reported as a rejection event');
+    clock.advance(60_000);
+    assert.equal(guard.rejectNow(), null, 'half-open with its trial slot free: the call goes on');
+    assert.equal(guard.rejectNow(), null, 'asking again still took no trial');
+    const trial = deferred();
+    const trialResult = guard.execute(trial.fn);
+    await flush();
+    const busy = guard.rejectNow();
+    assert.ok(busy instanceof CircuitBreakerError);
+    assert.equal(busy.circuit?.state, 'half_open');
+    await assert.rejects(guard.execute(ok), CircuitBreakerError);
+    trial.resolve('recovered');
+    assert.equal(await trialResult, 'recovered');
+    assert.equal(guard.rejectNow(), null);
+  });
+
   it('needs successThreshold trial successes to close; halfOpenMaxCalls trials at once', async () => {
     const { guard, refuse, ok, clock } = setup({ breaker: { successThreshold: 2, halfOpenMaxCalls: 2 } });
     await failTimes(guard, refuse, 5);

@@ -79,6 +79,12 @@ class ShieldGuard implements Guard {
     return this.run(fn, signal, slot);
   }
 
+  rejectNow(): CircuitBreakerError | null {
+    const rejection = this.breaker?.rejectFast() ?? null;
+    if (rejection) this.rejected(rejection);
+    return rejection;
+  }
+
   private async run<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal | undefined, slot: true | Promise<void>): Promise<T> {
     if (slot !== true) await slot;
     const breaker = this.breaker;

@@ -85,6 +85,13 @@ export interface Guard {
    * A call cancelled by its caller counts as neither success nor failure.
    */
   execute<T>(fn: (signal: AbortSignal) => Promise<T>, options?: { signal?: AbortSignal }): Promise<T>;
+  /**
+   * The CircuitBreakerError `execute` would reject a call with right now (circuit open, or half-open
+   * with every trial slot taken), reported as the same `rejection` event; null when a call would go
+   * on to the bulkhead. Takes no slot and no trial, so a caller can answer a fast-fail synchronously
+   * and hand everything else to `execute`.
+   */
+  rejectNow(): CircuitBreakerError | null;
   /** Time-aware: after the reset timeout it reports `half_open` without waiting for a call. */
   snapshot(): GuardSnapshot;
   /** Subscribes to events; a throwing listener is reported through `onListenerError`, never propagated. Returns an unsubscribe function. */

@@ -60,44 +60,27 @@ function hostnameOf(hostHeader: string): string {
   return (colon === -1 ? hostHeader : hostHeader.slice(0, colon)).toLowerCase();
 }
 
-export function writeReply(res: ServerResponse, reply: Reply): void {
+function writeReply(res: ServerResponse, reply: Reply): void {
   if (res.headersSent || res.destroyed) return;
   const headers: Record<string, string | number> = { ...reply.headers };
-  if (reply.body === undefined) {
+  if (reply.body === undefined && reply.json === undefined) {
     headers['content-length'] = 0;
     res.writeHead(reply.status, headers);
     res.end();
     return;
   }
-  const text = JSON.stringify(reply.body);
+  const text = reply.json ?? JSON.stringify(reply.body);
   headers['content-type'] = 'application/json';
   headers['content-length'] = Buffer.byteLength(text);
   res.writeHead(reply.status, headers);
   res.end(text);
 }
 
-type BodyResult = { ok: true; text: string } | { ok: false; reply: Reply };
-
-// Hot-path code avoids named closures (`const f = () => ...`): under tsx each one costs a
-// defineProperty call per request (esbuild's keepNames), and callbacks passed inline do not.
-function tooLarge(limit: number): BodyResult {
+function tooLarge(limit: number): Reply {
   return {
-    ok: false,
-    reply: {
-      ...rpcError(413, null, JSONRPC.invalidRequest, `Payload Too Large: the request body exceeds ${limit} bytes`),
-      headers: { connection: 'close' },
-    },
+    ...rpcError(413, null, JSONRPC.invalidRequest, `Payload Too Large: the request body exceeds ${limit} bytes`),
+    headers: { connection: 'close' },
   };
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
-  return new Promise((resolve) => {
-    collectBody(req, limit, limit, (bound, error, body) => {
-      if (error === undefined) resolve({ ok: true, text: body.toString('utf8') });
-      else if (error instanceof BodyTooLargeError) resolve(tooLarge(bound));
-      else resolve({ ok: false, reply: rpcError(400, null, JSONRPC.badRequest, 'Bad Request: the request body could not be read') });
-    });
-  });
 }
 
 export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
@@ -146,40 +129,57 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     return reply;
   }
 
-  async function mcpPost(req: IncomingMessage, res: ServerResponse): Promise<Reply> {
+  /**
+   * POST /mcp answers by itself once the body has arrived. From the body's last byte to the reply,
+   * a call that does not go upstream (a fast-fail, tools/list, a bad message) runs synchronously:
+   * each promise on this path would cost microtask hops on every request.
+   */
+  function mcpPost(req: IncomingMessage, res: ServerResponse): void {
     const contentType = req.headers['content-type'] ?? '';
     if (!/^application\/json\s*(;|$)/i.test(contentType)) {
       req.resume();
-      return rpcError(415, null, JSONRPC.badRequest, `Unsupported Media Type: Content-Type must be application/json (got '${contentType || 'none'}')`);
+      respond(res, rpcError(415, null, JSONRPC.badRequest, `Unsupported Media Type: Content-Type must be application/json (got '${contentType || 'none'}')`));
+      return;
     }
     const accept = req.headers.accept;
     if (accept !== undefined && !/application\/json|text\/event-stream|\*\/\*|application\/\*/i.test(accept)) {
       req.resume();
-      return rpcError(406, null, JSONRPC.badRequest, `Not Acceptable: Accept must allow application/json (got '${accept}')`);
+      respond(res, rpcError(406, null, JSONRPC.badRequest, `Not Acceptable: Accept must allow application/json (got '${accept}')`));
+      return;
     }
-    const body = await readBody(req, settings.maxBodyBytes);
-    if (!body.ok) return body.reply;
+    collectBody(req, settings.maxBodyBytes, res, onMcpBody);
+  }
+
+  function onMcpBody(res: ServerResponse, error: Error | undefined, body: Buffer): void {
+    if (error !== undefined) {
+      respond(res, error instanceof BodyTooLargeError ? tooLarge(settings.maxBodyBytes) : rpcError(400, null, JSONRPC.badRequest, 'Bad Request: the request body could not be read'));
+      return;
+    }
     // Server-side time runs from here: the whole request has arrived.
     const startedAt = performance.now();
     let message: unknown;
     try {
-      message = JSON.parse(body.text);
-    } catch (error) {
-      return rpcError(400, null, JSONRPC.parseError, `Parse error: the body is not valid JSON (${(error as Error).message})`);
+      message = JSON.parse(body.toString('utf8'));
+    } catch (parseError) {
+      respond(res, rpcError(400, null, JSONRPC.parseError, `Parse error: the body is not valid JSON (${(parseError as Error).message})`));
+      return;
     }
-    let onDisconnect: (() => void) | undefined;
-    res.once('close', () => {
-      if (!res.writableEnded) onDisconnect?.();
-    });
-    // `return await`: returning a promise from an async function costs two more microtask hops.
-    return await deps.endpoint.post({
-      headers: req.headers,
-      message,
-      startedAt,
-      onDisconnect(listener) {
-        onDisconnect = listener;
-      },
-    });
+    let answer: Reply | Promise<Reply>;
+    try {
+      answer = deps.endpoint.post({
+        headers: res.req.headers,
+        message,
+        startedAt,
+        onDisconnect(listener) {
+          res.once('close', () => {
+            if (!res.writableEnded) listener();
+          });
+        },
+      });
+    } catch (internal) {
+      answer = internalError(res, internal);
+    }
+    respond(res, answer);
   }
 
   async function metricsReply(res: ServerResponse): Promise<Reply> {
@@ -189,8 +189,8 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     return { status: 200 };
   }
 
-  /** Not async: only POST /mcp and /metrics wait, and every async layer costs microtask hops per request. */
-  function route(req: IncomingMessage, res: ServerResponse): Reply | Promise<Reply> {
+  /** The reply, now or promised; undefined when the route answers by itself (POST /mcp). */
+  function route(req: IncomingMessage, res: ServerResponse): Reply | Promise<Reply> | undefined {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
@@ -203,7 +203,10 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
         const denied = unauthorized(req, authTokens, 'shield');
         if (denied) return denied;
       }
-      if (method === 'POST') return mcpPost(req, res);
+      if (method === 'POST') {
+        mcpPost(req, res);
+        return undefined;
+      }
       if (method === 'DELETE') return deps.endpoint.delete(req.headers);
       return {
         ...rpcError(405, null, JSONRPC.badRequest, `Method Not Allowed: ${method} /mcp; this server answers POST (and DELETE to end a session)`),
@@ -233,22 +236,43 @@ export function createRequestHandler(deps: HttpDeps): (req: IncomingMessage, res
     return { status: 404, body: { error: `not found: ${method} ${path}; routes: POST /mcp, GET /health, GET /ready, GET /metrics` } };
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  function internalError(res: ServerResponse, error: unknown): Reply {
+    deps.logger.error({ event: 'internal_error', err: error, method: res.req.method, url: res.req.url }, 'internal error');
+    return rpcError(500, null, JSONRPC.internalError, 'Internal error');
+  }
+
+  function finish(res: ServerResponse, reply: Reply): void {
+    writeReply(res, reply);
+    deps.track(-1);
+  }
+
+  /** Writes the reply now, or when its promise settles; every tracked request is answered exactly once. */
+  function respond(res: ServerResponse, answer: Reply | Promise<Reply>): void {
+    if (answer instanceof Promise) {
+      answer.then(
+        (reply) => finish(res, reply),
+        (error: unknown) => finish(res, internalError(res, error)),
+      );
+    } else {
+      finish(res, answer);
+    }
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
     if (deps.isDraining()) {
       req.resume();
       writeReply(res, { status: 503, body: { error: 'the server is shutting down' }, headers: { connection: 'close' } });
       return;
     }
     deps.track(1);
+    let answer: Reply | Promise<Reply> | undefined;
     try {
-      writeReply(res, await route(req, res));
+      answer = route(req, res);
     } catch (error) {
-      deps.logger.error({ event: 'internal_error', err: error, method: req.method, url: req.url }, 'internal error');
-      writeReply(res, rpcError(500, null, JSONRPC.internalError, 'Internal error'));
-    } finally {
-      deps.track(-1);
+      answer = internalError(res, error);
     }
+    if (answer !== undefined) respond(res, answer);
   }
 
-  return (req, res) => void handle(req, res);
+  return handle;
 }

@@ -19,7 +19,8 @@ import type { Guard } from '../breaker/types.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import type { SessionStore } from './sessions.js';
-import { CallCancelledError, callTool } from './tool-call.js';
+import { CallCancelledError, callUpstream, prepareCall } from './tool-call.js';
+import type { ToolCallOutcome } from './tool-call.js';
 import type { Tool } from './tools.js';
 import type { Upstream } from './upstream.js';
 
@@ -46,10 +47,11 @@ export const JSONRPC = {
 
 type RequestId = string | number;
 
-/** What the HTTP layer writes back. `body` undefined means no body (202). */
+/** What the HTTP layer writes back: `body` to serialize, or `json` already serialized; neither means no body (202). */
 export interface Reply {
   status: number;
   body?: unknown;
+  json?: string;
   headers?: Record<string, string>;
 }
 
@@ -92,6 +94,13 @@ function headerMismatch(id: RequestId, text: string): Reply {
 /** A 2026-07-28 result carries `resultType` and the server's `_meta`; a 2025 result is bare. */
 function finishResult(id: RequestId, result: Record<string, unknown>, modernMeta: Record<string, unknown> | undefined): Reply {
   return rpcResult(id, modernMeta ? { ...result, resultType: 'complete', _meta: modernMeta } : result);
+}
+
+/** A tools/call reply around its already serialized result, in the field order of `finishResult`'s. */
+function toolResultReply(id: RequestId, resultJson: string, modernMetaJson: string | undefined): Reply {
+  // Every result is a non-empty object, so the envelope's fields go before its closing brace.
+  const result = modernMetaJson === undefined ? resultJson : `${resultJson.slice(0, -1)},"resultType":"complete","_meta":${modernMetaJson}}`;
+  return { status: 200, json: `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${result}}` };
 }
 
 function header(headers: IncomingPost['headers'], name: string): string | undefined {
@@ -154,9 +163,14 @@ export class McpEndpoint {
   private readonly inFlight = new Map<string, AbortController>();
   private readonly toolList: unknown[];
   private readonly controllers: AbortController[] = [];
+  /** The `_meta` of every 2026-07-28 result, and its serialized form for tools/call replies. */
+  private readonly modernMeta: Record<string, unknown>;
+  private readonly modernMetaJson: string;
 
   constructor(private readonly deps: EndpointDeps) {
     this.toolList = [...deps.tools.values()].map((tool) => tool.descriptor);
+    this.modernMeta = { [META_SERVER_INFO]: deps.serverInfo };
+    this.modernMetaJson = JSON.stringify(this.modernMeta);
   }
 
   get inFlightCalls(): number {
@@ -272,7 +286,7 @@ export class McpEndpoint {
         return mismatch(`the body carries params.name="${request.params.name}" but the Mcp-Name header names "${nameHeader}"`);
       }
     }
-    return this.dispatch(request, undefined, incoming, { [META_SERVER_INFO]: this.deps.serverInfo });
+    return this.dispatch(request, undefined, incoming, this.modernMeta);
   }
 
   private initialize(request: { id: RequestId; method: string; params?: Record<string, unknown> }): Reply {
@@ -325,12 +339,13 @@ export class McpEndpoint {
     return rpcError(200, request.id, JSONRPC.methodNotFound, `Method not found: ${request.method}`);
   }
 
-  private async toolsCall(
+  /** Synchronous unless the call goes to the upstream: a fast-fail costs no promise and no abort signal. */
+  private toolsCall(
     request: { id: RequestId; method: string; params?: Record<string, unknown> },
     sessionId: string | undefined,
     incoming: IncomingPost,
     modernMeta: Record<string, unknown> | undefined,
-  ): Promise<Reply> {
+  ): Reply | Promise<Reply> {
     let params: { name: string; arguments?: Record<string, unknown> };
     if (isCallToolParams(request.params)) {
       params = request.params;
@@ -342,36 +357,60 @@ export class McpEndpoint {
       }
       params = parsed.data.params;
     }
-    const name = params.name;
-    const tool = this.deps.tools.get(name);
+    const tool = this.deps.tools.get(params.name);
     if (!tool) {
-      return rpcError(200, request.id, JSONRPC.invalidParams, `Unknown tool: ${name}`, { available: [...this.deps.tools.keys()] });
+      return rpcError(200, request.id, JSONRPC.invalidParams, `Unknown tool: ${params.name}`, { available: [...this.deps.tools.keys()] });
     }
-    const upstreamName = tool.config.upstream;
-    const guard = this.deps.guards.get(upstreamName)!;
-    const upstream = this.deps.upstreams.get(upstreamName)!;
-    const key = `${sessionId ?? '-'}\u0000${String(request.id)}`;
+    const guard = this.deps.guards.get(tool.config.upstream)!;
+    const prepared = prepareCall(tool, params.arguments, guard, tool.config.upstream);
+    if ('settled' in prepared) return this.finishCall(request.id, tool, prepared.settled, incoming.startedAt, modernMeta);
+    return this.forward(request.id, sessionId, incoming, modernMeta, tool, guard, prepared.args);
+  }
+
+  /** The upstream call, cancellable by `notifications/cancelled` and by the client going away. */
+  private async forward(
+    id: RequestId,
+    sessionId: string | undefined,
+    incoming: IncomingPost,
+    modernMeta: Record<string, unknown> | undefined,
+    tool: Tool,
+    guard: Guard,
+    args: Record<string, unknown>,
+  ): Promise<Reply> {
+    const upstream = this.deps.upstreams.get(tool.config.upstream)!;
+    const key = `${sessionId ?? '-'}\u0000${String(id)}`;
     const controller = this.controllers.pop() ?? new AbortController();
     incoming.onDisconnect(() => controller.abort(new CallCancelledError('the client disconnected')));
     this.inFlight.set(key, controller);
     try {
-      const { result, outcome, error } = await callTool(tool, params.arguments, guard, upstream, controller.signal);
-      this.deps.metrics.recorder(upstreamName, name, outcome).record((performance.now() - incoming.startedAt) / 1000);
-      if (error && error.type === 'orchestrator_error') {
-        this.deps.logger.warn({ event: 'tool_call_failed', tool: name, upstream: upstreamName, error }, error.message);
-      } else if (this.deps.logger.isLevelEnabled('debug')) {
-        this.deps.logger.debug({ event: 'tool_call', tool: name, upstream: upstreamName, outcome }, outcome);
-      }
-      return finishResult(request.id, result as unknown as Record<string, unknown>, modernMeta);
+      return this.finishCall(id, tool, await callUpstream(tool, args, guard, upstream, controller.signal), incoming.startedAt, modernMeta);
     } catch (error) {
       if (!(error instanceof CallCancelledError)) throw error;
-      this.deps.metrics.recorder(upstreamName, name, 'cancelled').record((performance.now() - incoming.startedAt) / 1000);
-      this.deps.logger.info({ event: 'tool_call_cancelled', tool: name, upstream: upstreamName }, error.message);
-      return rpcError(200, request.id, JSONRPC.requestCancelled, `Request cancelled: ${error.message}`);
+      this.deps.metrics.recorder(upstream.name, tool.config.name, 'cancelled').record((performance.now() - incoming.startedAt) / 1000);
+      this.deps.logger.info({ event: 'tool_call_cancelled', tool: tool.config.name, upstream: upstream.name }, error.message);
+      return rpcError(200, id, JSONRPC.requestCancelled, `Request cancelled: ${error.message}`);
     } finally {
       this.inFlight.delete(key);
       if (!controller.signal.aborted && this.controllers.length < MAX_POOLED_CONTROLLERS) this.controllers.push(controller);
     }
+  }
+
+  /** Records the call's time and outcome, logs what an operator should see, and builds the reply. */
+  private finishCall(
+    id: RequestId,
+    tool: Tool,
+    { resultJson, outcome, error }: ToolCallOutcome,
+    startedAt: number,
+    modernMeta: Record<string, unknown> | undefined,
+  ): Reply {
+    const { name, upstream } = tool.config;
+    this.deps.metrics.recorder(upstream, name, outcome).record((performance.now() - startedAt) / 1000);
+    if (error && error.type === 'orchestrator_error') {
+      this.deps.logger.warn({ event: 'tool_call_failed', tool: name, upstream, error }, error.message);
+    } else if (this.deps.logger.isLevelEnabled('debug')) {
+      this.deps.logger.debug({ event: 'tool_call', tool: name, upstream, outcome }, outcome);
+    }
+    return toolResultReply(id, resultJson, modernMeta === undefined ? undefined : this.modernMetaJson);
   }
 
   private notification(notification: { method: string; params?: Record<string, unknown> }, incoming: IncomingPost): Reply {

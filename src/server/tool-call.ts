@@ -1,10 +1,10 @@
 /**
- * One tools/call: validate the arguments, run the upstream request through the upstream's guard,
- * and turn the outcome into an MCP result. Failures are results with `isError: true`, a one-line
+ * One tools/call: validate the arguments, answer an open circuit at once, otherwise run the upstream
+ * request through the upstream's guard; and turn the outcome into a serialized MCP result. Failures are results with `isError: true`, a one-line
  * message, and `structuredContent.error` in the shared error vocabulary.
  */
-import { InvalidArgumentsError, isShieldError } from '../breaker/errors.js';
-import type { CircuitSummary, ShieldErrorJSON } from '../breaker/errors.js';
+import { CircuitBreakerError, InvalidArgumentsError, isShieldError } from '../breaker/errors.js';
+import type { CircuitSummary, ShieldError, ShieldErrorJSON } from '../breaker/errors.js';
 import type { Guard } from '../breaker/types.js';
 import type { CallOutcome } from './metrics.js';
 import type { Tool } from './tools.js';
@@ -17,7 +17,8 @@ export interface ToolCallResult {
 }
 
 export interface ToolCallOutcome {
-  result: ToolCallResult;
+  /** The MCP result, serialized: the server writes it into its reply as it is. */
+  resultJson: string;
   outcome: CallOutcome;
   /** Set for failures the operator should see in the logs. */
   error?: ShieldErrorJSON;
@@ -42,40 +43,81 @@ export function errorResult(json: ShieldErrorJSON): ToolCallResult {
   };
 }
 
+/**
+ * An open circuit gives every caller the same result until its retry time ticks down by a
+ * millisecond, so each distinct rejection is serialized once, not once per call: serializing it
+ * per call was the largest single cost of a fast-fail over HTTP (docs/benchmarks.md, server).
+ * The key holds everything the result is made of; the map is cleared rather than grown.
+ */
+const renderedRejections = new Map<string, string>();
+const MAX_RENDERED_REJECTIONS = 256;
+
+function renderRejection(error: CircuitBreakerError, upstream: string, guard: Guard): string {
+  const circuit = error.circuit ?? summary(guard);
+  const key = `${error.upstream ?? upstream}\u0000${circuit.state}\u0000${circuit.fail_counter}\u0000${Math.max(0, Math.ceil(error.retryAfterMs))}`;
+  let rendered = renderedRejections.get(key);
+  if (rendered === undefined) {
+    if (renderedRejections.size >= MAX_RENDERED_REJECTIONS) renderedRejections.clear();
+    rendered = JSON.stringify(errorResult(errorJson(error, upstream, guard)));
+    renderedRejections.set(key, rendered);
+  }
+  return rendered;
+}
+
+function errorJson(error: ShieldError, upstream: string, guard: Guard): ShieldErrorJSON {
+  const json = error.toJSON();
+  json.upstream ??= upstream;
+  json.circuit ??= summary(guard);
+  return json;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-export async function callTool(
+/** A call that is settled before the upstream (invalid arguments, an open circuit), or its validated arguments. */
+export type PreparedCall = { settled: ToolCallOutcome } | { args: Record<string, unknown> };
+
+/**
+ * Everything a call needs before the upstream, done synchronously: a fast-fail is answered without
+ * a promise, an abort signal or an in-flight entry, which is most of what it would otherwise cost.
+ */
+export function prepareCall(tool: Tool, rawArgs: unknown, guard: Guard, upstream: string): PreparedCall {
+  const validated = tool.validate(rawArgs);
+  if (!validated.ok) {
+    const error = new InvalidArgumentsError(`invalid arguments for ${tool.config.name}: ${validated.message}`, {
+      upstream,
+      circuit: summary(guard),
+    });
+    return { settled: { resultJson: JSON.stringify(errorResult(error.toJSON())), outcome: 'invalid_arguments' } };
+  }
+  const rejection = guard.rejectNow();
+  if (rejection) return { settled: { resultJson: renderRejection(rejection, upstream, guard), outcome: 'circuit_breaker_error' } };
+  return { args: validated.value };
+}
+
+/** Runs a prepared call through the guard to the upstream; throws CallCancelledError when the caller went away. */
+export async function callUpstream(
   tool: Tool,
-  rawArgs: unknown,
+  args: Record<string, unknown>,
   guard: Guard,
   upstream: Upstream,
   signal: AbortSignal,
 ): Promise<ToolCallOutcome> {
-  const validated = tool.validate(rawArgs);
-  if (!validated.ok) {
-    const error = new InvalidArgumentsError(`invalid arguments for ${tool.config.name}: ${validated.message}`, {
-      upstream: upstream.name,
-      circuit: summary(guard),
-    });
-    return { result: errorResult(error.toJSON()), outcome: 'invalid_arguments' };
-  }
   try {
-    const answer = await guard.execute((upstreamSignal) => upstream.call(tool.config, validated.value, upstreamSignal), {
-      signal,
-    });
+    const answer = await guard.execute((upstreamSignal) => upstream.call(tool.config, args, upstreamSignal), { signal });
     const result: ToolCallResult = { content: [{ type: 'text', text: answer.text }] };
     if (isRecord(answer.body)) result.structuredContent = answer.body;
-    return { result, outcome: 'success' };
+    return { resultJson: JSON.stringify(result), outcome: 'success' };
   } catch (error) {
     if (signal.aborted) {
       throw signal.reason instanceof CallCancelledError ? signal.reason : new CallCancelledError('the caller cancelled the call');
     }
+    if (error instanceof CircuitBreakerError) {
+      return { resultJson: renderRejection(error, upstream.name, guard), outcome: 'circuit_breaker_error' };
+    }
     if (!isShieldError(error)) throw error;
-    const json = error.toJSON();
-    json.upstream ??= upstream.name;
-    json.circuit ??= summary(guard);
-    return { result: errorResult(json), outcome: error.type as CallOutcome, error: json };
+    const json = errorJson(error, upstream.name, guard);
+    return { resultJson: JSON.stringify(errorResult(json)), outcome: error.type as CallOutcome, error: json };
   }
 }
