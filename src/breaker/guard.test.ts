@@ -172,6 +172,33 @@ describe('recovery (plan scenario 3)', () => {
     assert.equal(guard.snapshot().state, 'closed');
   });
 
+  it('a lent controller is fn’s signal: the deadline aborts it and counts as a failure, the caller’s abort as neither', async () => {
+    const { guard, clock, events } = setup({ timeoutMs: 1_000, breaker: { failMax: 1, resetTimeoutMs: 60_000 } });
+    const finished = new AbortController();
+    assert.equal(await guard.execute(async (signal) => (signal === finished.signal ? 'same signal' : 'another'), { controller: finished }), 'same signal');
+    assert.equal(finished.signal.aborted, false, 'a finished call leaves the controller as it was');
+
+    const cancelled = new AbortController();
+    const pending = deferred();
+    const cancelledCall = guard.execute(pending.fn, { controller: cancelled });
+    await flush();
+    cancelled.abort(new Error('caller went away'));
+    pending.reject(cancelled.signal.reason);
+    await assert.rejects(cancelledCall, /caller went away/);
+    assert.equal(guard.snapshot().fail_counter, 0, 'a cancelled call is no failure');
+
+    const late = new AbortController();
+    const hung = deferred();
+    const lateCall = guard.execute(hung.fn, { controller: late });
+    await flush();
+    clock.advance(1_000);
+    const error = await lateCall.catch((e: unknown) => e);
+    assert.ok(error instanceof OrchestratorError && error.reason === 'timeout');
+    assert.equal(late.signal.reason, error, 'the deadline aborted the lent controller');
+    assert.equal(guard.snapshot().state, 'open', 'the timeout counted as a failure and tripped failMax 1');
+    assert.ok(events.some((e) => e.type === 'failure'));
+  });
+
   it('rejectNow answers what execute would, synchronously, and takes no trial', async () => {
     const { guard, refuse, ok, clock, events } = setup();
     assert.equal(guard.rejectNow(), null, 'closed: nothing to reject');

@@ -12,7 +12,7 @@ import { CircuitBreakerError, InvalidArgumentsError, OrchestratorError, Overload
 import { GuardEvents } from './events.js';
 import type { Ticket } from './machine.js';
 import { Timeout } from './timeout.js';
-import type { Guard, GuardEvent, GuardOptions, GuardSnapshot } from './types.js';
+import type { ExecuteOptions, Guard, GuardEvent, GuardOptions, GuardSnapshot } from './types.js';
 
 /** The signal handed to `fn` when there is neither a deadline nor a caller signal: it never aborts. */
 const NEVER_ABORTED = new AbortController().signal;
@@ -29,6 +29,11 @@ function rejectSoon(error: unknown): Promise<never> {
   return new Promise<never>((_, reject) => {
     SETTLED.then(() => reject(error));
   });
+}
+
+/** The deadline's error: with a lent controller the guard itself aborts the caller's signal, and that is no cancellation. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof OrchestratorError && error.reason === 'timeout';
 }
 
 export function createGuard(options: GuardOptions): Guard {
@@ -65,8 +70,9 @@ class ShieldGuard implements Guard {
   }
 
   /** The fast rejections happen here, synchronously; everything that may wait happens in `run`. */
-  execute<T>(fn: (signal: AbortSignal) => Promise<T>, options?: { signal?: AbortSignal }): Promise<T> {
-    const signal = options?.signal;
+  execute<T>(fn: (signal: AbortSignal) => Promise<T>, options?: ExecuteOptions): Promise<T> {
+    const controller = options?.controller;
+    const signal = controller?.signal ?? options?.signal;
     if (signal?.aborted) return rejectSoon(signal.reason);
     const rejection = this.breaker?.rejectFast();
     if (rejection) return rejectSoon(this.rejected(rejection));
@@ -76,7 +82,7 @@ class ShieldGuard implements Guard {
     } catch (error) {
       return rejectSoon(this.rejected(error));
     }
-    return this.run(fn, signal, slot);
+    return this.run(fn, signal, controller, slot);
   }
 
   rejectNow(): CircuitBreakerError | null {
@@ -85,7 +91,12 @@ class ShieldGuard implements Guard {
     return rejection;
   }
 
-  private async run<T>(fn: (signal: AbortSignal) => Promise<T>, signal: AbortSignal | undefined, slot: true | Promise<void>): Promise<T> {
+  private async run<T>(
+    fn: (signal: AbortSignal) => Promise<T>,
+    signal: AbortSignal | undefined,
+    controller: AbortController | undefined,
+    slot: true | Promise<void>,
+  ): Promise<T> {
     if (slot !== true) await slot;
     const breaker = this.breaker;
     try {
@@ -101,7 +112,8 @@ class ShieldGuard implements Guard {
       const started = this.events.active ? this.clock.now() : 0;
       let value: T;
       try {
-        value = this.timeout.timeoutMs > 0 || signal !== undefined ? await this.timeout.execute(fn, signal) : await fn(NEVER_ABORTED);
+        if (controller !== undefined) value = await this.timeout.executeWith(fn, controller);
+        else value = this.timeout.timeoutMs > 0 || signal !== undefined ? await this.timeout.execute(fn, signal) : await fn(NEVER_ABORTED);
       } catch (error) {
         const settled = this.settleFailure(ticket, error, signal, started);
         if (settled !== undefined) await settled;
@@ -153,7 +165,7 @@ class ShieldGuard implements Guard {
    */
   private settleFailure(ticket: Ticket | null, error: unknown, signal: AbortSignal | undefined, started: number): void | Promise<void> {
     const breaker = this.breaker;
-    if (signal?.aborted || error instanceof InvalidArgumentsError) return ticket === null ? undefined : breaker?.onCancel(ticket);
+    if ((signal?.aborted && !isTimeout(error)) || error instanceof InvalidArgumentsError) return ticket === null ? undefined : breaker?.onCancel(ticket);
     if (breaker?.policy.exclude?.(error)) {
       if (this.events.active) this.events.emit({ type: 'success', name: this.name, duration_ms: this.clock.now() - started });
       return ticket === null ? undefined : breaker.onSuccess(ticket);

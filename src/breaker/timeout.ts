@@ -19,6 +19,9 @@
  * a tick after the body's text resolved; fetch keeps one until the request is collected (that
  * controller is dropped). A `fn` that keeps its signal after finishing and reads `signal.aborted`
  * later could see a later call's abort.
+ *
+ * A caller that lends its own controller (`executeWith`) needs neither: the deadline aborts that
+ * controller, and the caller's abort reaches `fn` directly.
  */
 import { getEventListeners, setMaxListeners } from 'node:events';
 import type { Clock } from './clock.js';
@@ -106,6 +109,19 @@ export class Timeout {
         this.recycle(controller);
       };
       settle(this.deadlines, deadline, invoke(fn, controller.signal), resolve, reject, done);
+    });
+  }
+
+  /** The call runs on the caller's controller, which the deadline aborts; the caller's own abort ends it through `fn`. */
+  executeWith<T>(fn: (signal: AbortSignal) => Promise<T>, controller: AbortController): Promise<T> {
+    if (this.timeoutMs === 0) return invoke(fn, controller.signal);
+    return new Promise<T>((resolve, reject) => {
+      const deadline = this.deadlines.add(this.clock.now() + this.timeoutMs, () => {
+        const error = this.timeoutError();
+        if (!controller.signal.aborted) controller.abort(error);
+        reject(error);
+      });
+      settle(this.deadlines, deadline, invoke(fn, controller.signal), resolve, reject);
     });
   }
 

@@ -118,7 +118,8 @@ export class ServerMetrics {
   private readonly calls = new CallStats();
   private readonly transitions: Counter<'upstream' | 'from' | 'to'>;
   private readonly rejections: Counter<'upstream' | 'reason'>;
-  private readonly recorders = new Map<string, CallRecorder>();
+  /** By upstream, tool and outcome: nested rather than one joined key, which would build a string per call. */
+  private readonly recorders = new Map<string, Map<string, Map<CallOutcome, CallRecorder>>>();
 
   constructor(guards: ReadonlyMap<string, Guard>, sessionCount: () => number) {
     const registers = [this.registry];
@@ -193,8 +194,11 @@ export class ServerMetrics {
 
   /** A recorder bound to its labels, so the hot path does no label lookups. */
   recorder(upstream: string, tool: string, outcome: CallOutcome): CallRecorder {
-    const key = `${upstream}\u0000${tool}\u0000${outcome}`;
-    let recorder = this.recorders.get(key);
+    let byTool = this.recorders.get(upstream);
+    if (!byTool) this.recorders.set(upstream, (byTool = new Map()));
+    let byOutcome = byTool.get(tool);
+    if (!byOutcome) byTool.set(tool, (byOutcome = new Map()));
+    let recorder = byOutcome.get(outcome);
     if (!recorder) {
       const series = this.calls.recorder({ upstream, tool, outcome });
       if (outcome === 'overloaded') {
@@ -208,7 +212,7 @@ export class ServerMetrics {
       } else {
         recorder = series;
       }
-      this.recorders.set(key, recorder);
+      byOutcome.set(outcome, recorder);
     }
     return recorder;
   }

@@ -15,6 +15,7 @@ import {
   JSONRPCNotificationSchema,
   JSONRPCRequestSchema,
 } from '@modelcontextprotocol/core';
+import { getEventListeners } from 'node:events';
 import type { Guard } from '../breaker/types.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
@@ -379,11 +380,11 @@ export class McpEndpoint {
   ): Promise<Reply> {
     const upstream = this.deps.upstreams.get(tool.config.upstream)!;
     const key = `${sessionId ?? '-'}\u0000${String(id)}`;
-    const controller = this.controllers.pop() ?? new AbortController();
+    const controller = this.idleController() ?? new AbortController();
     incoming.onDisconnect(() => controller.abort(new CallCancelledError('the client disconnected')));
     this.inFlight.set(key, controller);
     try {
-      return this.finishCall(id, tool, await callUpstream(tool, args, guard, upstream, controller.signal), incoming.startedAt, modernMeta);
+      return this.finishCall(id, tool, await callUpstream(tool, args, guard, upstream, controller), incoming.startedAt, modernMeta);
     } catch (error) {
       if (!(error instanceof CallCancelledError)) throw error;
       this.deps.metrics.recorder(upstream.name, tool.config.name, 'cancelled').record((performance.now() - incoming.startedAt) / 1000);
@@ -393,6 +394,16 @@ export class McpEndpoint {
       this.inFlight.delete(key);
       if (!controller.signal.aborted && this.controllers.length < MAX_POOLED_CONTROLLERS) this.controllers.push(controller);
     }
+  }
+
+  /**
+   * A finished call's controller, for the next call: never aborted, and with no listener left on it
+   * (undici removes its own a tick after the body is read; one still attached could hear a later
+   * call's abort, so that controller is dropped).
+   */
+  private idleController(): AbortController | undefined {
+    const controller = this.controllers.pop();
+    return controller !== undefined && getEventListeners(controller.signal, 'abort').length === 0 ? controller : undefined;
   }
 
   /** Records the call's time and outcome, logs what an operator should see, and builds the reply. */

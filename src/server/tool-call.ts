@@ -10,7 +10,7 @@ import type { CallOutcome } from './metrics.js';
 import type { Tool } from './tools.js';
 import type { Upstream } from './upstream.js';
 
-export interface ToolCallResult {
+interface ToolCallResult {
   content: Array<{ type: 'text'; text: string }>;
   structuredContent?: Record<string, unknown>;
   isError?: true;
@@ -34,7 +34,7 @@ function summary(guard: Guard): CircuitSummary {
   return { state, fail_counter };
 }
 
-export function errorResult(json: ShieldErrorJSON): ToolCallResult {
+function errorResult(json: ShieldErrorJSON): ToolCallResult {
   const reason = json.reason ? ` (${json.reason})` : '';
   return {
     content: [{ type: 'text', text: `${json.type}${reason}: ${json.message}` }],
@@ -96,23 +96,26 @@ export function prepareCall(tool: Tool, rawArgs: unknown, guard: Guard, upstream
   return { args: validated.value };
 }
 
-/** Runs a prepared call through the guard to the upstream; throws CallCancelledError when the caller went away. */
+/**
+ * Runs a prepared call through the guard to the upstream on the caller's controller (the guard aborts
+ * it on the deadline); throws CallCancelledError when the caller aborted it with one.
+ */
 export async function callUpstream(
   tool: Tool,
   args: Record<string, unknown>,
   guard: Guard,
   upstream: Upstream,
-  signal: AbortSignal,
+  controller: AbortController,
 ): Promise<ToolCallOutcome> {
+  const signal = controller.signal;
   try {
-    const answer = await guard.execute((upstreamSignal) => upstream.call(tool.config, args, upstreamSignal), { signal });
-    const result: ToolCallResult = { content: [{ type: 'text', text: answer.text }] };
-    if (isRecord(answer.body)) result.structuredContent = answer.body;
-    return { resultJson: JSON.stringify(result), outcome: 'success' };
+    const answer = await guard.execute((upstreamSignal) => upstream.call(tool.config, args, upstreamSignal), { controller });
+    // The upstream's JSON object becomes structuredContent as it came: serializing the parsed copy
+    // again would cost as much as parsing it did, for the same text.
+    const structured = isRecord(answer.body) ? `,"structuredContent":${answer.json}` : '';
+    return { resultJson: `{"content":[{"type":"text","text":${JSON.stringify(answer.text)}}]${structured}}`, outcome: 'success' };
   } catch (error) {
-    if (signal.aborted) {
-      throw signal.reason instanceof CallCancelledError ? signal.reason : new CallCancelledError('the caller cancelled the call');
-    }
+    if (signal.reason instanceof CallCancelledError) throw signal.reason;
     if (error instanceof CircuitBreakerError) {
       return { resultJson: renderRejection(error, upstream.name, guard), outcome: 'circuit_breaker_error' };
     }

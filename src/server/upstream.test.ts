@@ -83,7 +83,7 @@ describe('createUpstream (a real upstream over sockets)', () => {
     const upstream = createUpstream(upstreamConfig(server.url));
     try {
       const posted = await upstream.call(tool('POST', '/query', 'response.answer', { query: '{{q}}' }), { q: 'why' }, live());
-      assert.deepEqual(posted, { text: 'ok', body: { response: { answer: 'ok' } } });
+      assert.deepEqual(posted, { text: 'ok', body: { response: { answer: 'ok' } }, json: '{"response":{"answer":"ok"}}' });
       const fetched = await upstream.call(tool('GET', '/docs/{{id}}', 'response'), { id: 'a b', top: 3 }, live());
       assert.equal(fetched.text, '{"answer":"ok"}');
       const [post, get] = server.seen;

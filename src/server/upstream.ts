@@ -2,15 +2,18 @@
  * HTTP calls to one upstream over an undici keep-alive pool. Every failure becomes an
  * OrchestratorError with its reason, the vocabulary the guard counts and the client reads.
  */
+import { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
 import { OrchestratorError } from '../breaker/errors.js';
 import type { OrchestratorReason } from '../breaker/errors.js';
 import type { ToolConfig, UpstreamConfig } from './config.js';
 
-/** What a successful upstream call yields: the result text and the parsed JSON answer. */
+/** What a successful upstream call yields: the result text, the parsed JSON answer, and that answer as it came. */
 export interface UpstreamResult {
   text: string;
   body: unknown;
+  /** The answer's JSON text, valid (it parsed), so a reply can carry it without serializing `body` again. */
+  json: string;
 }
 
 export interface Upstream {
@@ -128,6 +131,14 @@ export function createUpstream(config: UpstreamConfig): Upstream {
   const fail = (reason: OrchestratorReason, message: string, options: { status?: number; cause?: unknown } = {}) =>
     new OrchestratorError(reason, message, { upstream: config.name, ...options });
 
+  /**
+   * undici hears the caller's abort through an emitter of this call's own, not the caller's signal:
+   * undici takes its listener off a signal only when the response body closes, a tick after the call
+   * has finished, so the server could not reuse that AbortController for its next call and would build
+   * a new one per call, which measured as the most expensive thing a healthy call did (Node builds an
+   * AbortSignal by changing an EventTarget's prototype, which costs inline caches far beyond it).
+   * The listener on the caller's signal comes off before the call returns.
+   */
   async function call(tool: ToolConfig, args: Record<string, unknown>, signal: AbortSignal): Promise<UpstreamResult> {
     let request = prepared.get(tool);
     if (!request) {
@@ -147,23 +158,25 @@ export function createUpstream(config: UpstreamConfig): Upstream {
       const text = query.toString();
       if (text !== '') path += (path.includes('?') ? '&' : '?') + text;
     }
+    if (signal.aborted) throw signal.reason;
+    const relay = new EventEmitter();
+    const relayAbort = (): boolean => relay.emit('abort');
+    signal.addEventListener('abort', relayAbort);
     let response: Awaited<ReturnType<Pool['request']>>;
+    let text: string;
     try {
       response = await pool.request({
         method: tool.method,
         path,
         headers: hasBody ? jsonHeaders : baseHeaders,
         body,
-        signal,
+        signal: relay,
       });
-    } catch (error) {
-      throw mapNetworkError(error, signal);
-    }
-    let text: string;
-    try {
       text = await response.body.text();
     } catch (error) {
       throw mapNetworkError(error, signal);
+    } finally {
+      signal.removeEventListener('abort', relayAbort);
     }
     if (response.statusCode < 200 || response.statusCode >= 300) {
       const detail = detailOf(text);
@@ -181,7 +194,7 @@ export function createUpstream(config: UpstreamConfig): Upstream {
     if (value === undefined || value === null) {
       throw fail('invalid_response', `${config.name}'s answer has no field '${tool.responseField}'`);
     }
-    return { text: typeof value === 'string' ? value : JSON.stringify(value), body: parsed };
+    return { text: typeof value === 'string' ? value : JSON.stringify(value), body: parsed, json: text };
   }
 
   function mapNetworkError(error: unknown, signal: AbortSignal): unknown {
