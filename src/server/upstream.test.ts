@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -131,6 +132,41 @@ describe('createUpstream (a real upstream over sockets)', () => {
       assert.equal(error.reason, 'connection_refused');
     } finally {
       await refused.close();
+    }
+  });
+
+  it('an abort rejects with the signal reason and stops the request, whether it is in flight or still queued', async () => {
+    const server = await startUpstream(() => {
+      // never answers: only an abort ends these requests
+    });
+    const upstream = createUpstream(upstreamConfig(server.url, 1));
+    try {
+      const first = new AbortController();
+      const queued = new AbortController();
+      const inFlight = upstream.call(tool('POST', '/hang'), {}, first.signal);
+      const waiting = upstream.call(tool('POST', '/queued'), {}, queued.signal);
+      while (server.seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      const queuedReason = new Error('queued call cancelled');
+      queued.abort(queuedReason);
+      assert.equal(await rejection(waiting), queuedReason);
+      const deadline = new Error('deadline');
+      first.abort(deadline);
+      assert.equal(await rejection(inFlight), deadline);
+      while (server.closed.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.deepEqual(server.closed, ['/api/hang']);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(
+        server.seen.map((entry) => entry.url),
+        ['/api/hang'],
+        'the aborted queued request never reached the upstream',
+      );
+      const already = new AbortController();
+      already.abort(deadline);
+      assert.equal(await rejection(upstream.call(tool('POST', '/never'), {}, already.signal)), deadline);
+      assert.equal(getEventListeners(first.signal, 'abort').length, 0, 'no listener is left on a finished call’s signal');
+    } finally {
+      await upstream.close();
+      await server.close();
     }
   });
 });

@@ -2,8 +2,8 @@
  * HTTP calls to one upstream over an undici keep-alive pool. Every failure becomes an
  * OrchestratorError with its reason, the vocabulary the guard counts and the client reads.
  */
-import { EventEmitter } from 'node:events';
 import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import { OrchestratorError } from '../breaker/errors.js';
 import type { OrchestratorReason } from '../breaker/errors.js';
 import type { ToolConfig, UpstreamConfig } from './config.js';
@@ -115,6 +115,71 @@ function detailOf(text: string): string {
   return detail.length > ERROR_DETAIL_LIMIT ? `${detail.slice(0, ERROR_DETAIL_LIMIT)}…` : detail;
 }
 
+/**
+ * One request on undici's dispatch API, read whole into a string. Pool.request() would build a body
+ * stream per call and listen on the caller's AbortSignal until that stream closes, a tick after
+ * the call is over, so the server could not reuse the signal's controller (building a new
+ * AbortSignal per call measured as the costliest part of a healthy call). Here the caller's abort
+ * settles the request at once, whether it is queued behind others, being sent or being answered,
+ * and stops it where it is.
+ */
+class UpstreamExchange implements Dispatcher.DispatchHandler {
+  readonly promise: Promise<{ statusCode: number; text: string }>;
+  private resolve!: (response: { statusCode: number; text: string }) => void;
+  private reject!: (error: Error) => void;
+  private controller: Dispatcher.DispatchController | undefined;
+  private abortReason: Error | undefined;
+  private settled = false;
+  private statusCode = 0;
+  private chunks: Buffer[] = [];
+
+  constructor() {
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  abort(reason: Error): void {
+    if (this.settled) return;
+    this.abortReason = reason;
+    this.settle(undefined, reason);
+    this.controller?.abort(reason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abortReason) controller.abort(this.abortReason);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    this.statusCode = statusCode;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const { chunks } = this;
+    const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    this.settle({ statusCode: this.statusCode, text });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.settle(undefined, this.abortReason ?? error);
+  }
+
+  /** undici keeps finished requests (and their handlers) for a while: nothing is held past settling. */
+  private settle(response: { statusCode: number; text: string } | undefined, error?: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.chunks = [];
+    if (error) this.reject(error);
+    else this.resolve(response!);
+  }
+}
+
 export function createUpstream(config: UpstreamConfig): Upstream {
   const origin = new URL(config.url);
   const basePath = origin.pathname.replace(/\/+$/, '');
@@ -131,14 +196,6 @@ export function createUpstream(config: UpstreamConfig): Upstream {
   const fail = (reason: OrchestratorReason, message: string, options: { status?: number; cause?: unknown } = {}) =>
     new OrchestratorError(reason, message, { upstream: config.name, ...options });
 
-  /**
-   * undici hears the caller's abort through an emitter of this call's own, not the caller's signal:
-   * undici takes its listener off a signal only when the response body closes, a tick after the call
-   * has finished, so the server could not reuse that AbortController for its next call and would build
-   * a new one per call, which measured as the most expensive thing a healthy call did (Node builds an
-   * AbortSignal by changing an EventTarget's prototype, which costs inline caches far beyond it).
-   * The listener on the caller's signal comes off before the call returns.
-   */
   async function call(tool: ToolConfig, args: Record<string, unknown>, signal: AbortSignal): Promise<UpstreamResult> {
     let request = prepared.get(tool);
     if (!request) {
@@ -159,25 +216,19 @@ export function createUpstream(config: UpstreamConfig): Upstream {
       if (text !== '') path += (path.includes('?') ? '&' : '?') + text;
     }
     if (signal.aborted) throw signal.reason;
-    const relay = new EventEmitter();
-    const relayAbort = (): boolean => relay.emit('abort');
-    signal.addEventListener('abort', relayAbort);
-    let response: Awaited<ReturnType<Pool['request']>>;
-    let text: string;
+    const exchange = new UpstreamExchange();
+    const onAbort = (): void => exchange.abort(signal.reason as Error);
+    signal.addEventListener('abort', onAbort);
+    let response: { statusCode: number; text: string };
     try {
-      response = await pool.request({
-        method: tool.method,
-        path,
-        headers: hasBody ? jsonHeaders : baseHeaders,
-        body,
-        signal: relay,
-      });
-      text = await response.body.text();
+      pool.dispatch({ method: tool.method, path, headers: hasBody ? jsonHeaders : baseHeaders, body }, exchange);
+      response = await exchange.promise;
     } catch (error) {
       throw mapNetworkError(error, signal);
     } finally {
-      signal.removeEventListener('abort', relayAbort);
+      signal.removeEventListener('abort', onAbort);
     }
+    const text = response.text;
     if (response.statusCode < 200 || response.statusCode >= 300) {
       const detail = detailOf(text);
       throw fail('http_status', `${config.name} answered HTTP ${response.statusCode}${detail ? `: ${detail}` : ''}`, {
