@@ -3,7 +3,7 @@
  * OrchestratorError with its reason, the vocabulary the guard counts and the client reads.
  */
 import { Pool } from 'undici';
-import type { Dispatcher } from 'undici';
+import { DispatchedRequest } from '../common/dispatched-request.js';
 import { OrchestratorError } from '../breaker/errors.js';
 import type { OrchestratorReason } from '../breaker/errors.js';
 import type { ToolConfig, UpstreamConfig } from './config.js';
@@ -115,68 +115,10 @@ function detailOf(text: string): string {
   return detail.length > ERROR_DETAIL_LIMIT ? `${detail.slice(0, ERROR_DETAIL_LIMIT)}…` : detail;
 }
 
-/**
- * One request on undici's dispatch API, read whole into a string. Pool.request() would build a body
- * stream per call and listen on the caller's AbortSignal until that stream closes, a tick after
- * the call is over, so the server could not reuse the signal's controller (building a new
- * AbortSignal per call measured as the costliest part of a healthy call). Here the caller's abort
- * settles the request at once, whether it is queued behind others, being sent or being answered,
- * and stops it where it is.
- */
-class UpstreamExchange implements Dispatcher.DispatchHandler {
-  readonly promise: Promise<{ statusCode: number; text: string }>;
-  private resolve!: (response: { statusCode: number; text: string }) => void;
-  private reject!: (error: Error) => void;
-  private controller: Dispatcher.DispatchController | undefined;
-  private abortReason: Error | undefined;
-  private settled = false;
-  private statusCode = 0;
-  private chunks: Buffer[] = [];
-
-  constructor() {
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-
-  abort(reason: Error): void {
-    if (this.settled) return;
-    this.abortReason = reason;
-    this.settle(undefined, reason);
-    this.controller?.abort(reason);
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.abortReason) controller.abort(this.abortReason);
-  }
-
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
-    this.statusCode = statusCode;
-  }
-
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.chunks.push(chunk);
-  }
-
-  onResponseEnd(): void {
-    const { chunks } = this;
-    const text = chunks.length === 1 ? (chunks[0] as Buffer).toString('utf8') : Buffer.concat(chunks).toString('utf8');
-    this.settle({ statusCode: this.statusCode, text });
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.settle(undefined, this.abortReason ?? error);
-  }
-
-  /** undici keeps finished requests (and their handlers) for a while: nothing is held past settling. */
-  private settle(response: { statusCode: number; text: string } | undefined, error?: Error): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.chunks = [];
-    if (error) this.reject(error);
-    else this.resolve(response!);
+/** An upstream answer: its status and its whole body as text. */
+class UpstreamRequest extends DispatchedRequest<{ statusCode: number; text: string }> {
+  protected finish(): { statusCode: number; text: string } {
+    return { statusCode: this.statusCode, text: this.text() };
   }
 }
 
@@ -216,13 +158,15 @@ export function createUpstream(config: UpstreamConfig): Upstream {
       if (text !== '') path += (path.includes('?') ? '&' : '?') + text;
     }
     if (signal.aborted) throw signal.reason;
-    const exchange = new UpstreamExchange();
-    const onAbort = (): void => exchange.abort(signal.reason as Error);
+    // Not Pool.request(): see DispatchedRequest. The caller's abort settles the call at once, queued
+    // or not, and the listener comes off before the call returns, so the caller can reuse its controller.
+    const upstreamRequest = new UpstreamRequest();
+    const onAbort = (): void => upstreamRequest.abort(signal.reason as Error);
     signal.addEventListener('abort', onAbort);
     let response: { statusCode: number; text: string };
     try {
-      pool.dispatch({ method: tool.method, path, headers: hasBody ? jsonHeaders : baseHeaders, body }, exchange);
-      response = await exchange.promise;
+      pool.dispatch({ method: tool.method, path, headers: hasBody ? jsonHeaders : baseHeaders, body }, upstreamRequest.handler);
+      response = await upstreamRequest.promise;
     } catch (error) {
       throw mapNetworkError(error, signal);
     } finally {
