@@ -12,20 +12,22 @@
  * could hear a later call's timeout.
  *
  * Calls with a caller signal get a signal of their own, aborted by their own deadline or by their
- * caller. Its controller is reused: when a call finishes before either, its controller was never
- * aborted, and once no abort listener is left on its signal nothing can tell it from a new one, so
- * the next such call takes it. The listeners are counted (`getEventListeners`) when the next call
- * takes it, not when the call finishes: undici removes its listener when the response body closes,
- * a tick after the body's text resolved; fetch keeps one until the request is collected (that
- * controller is dropped). A `fn` that keeps its signal after finishing and reads `signal.aborted`
- * later could see a later call's abort.
+ * caller. Its controller is reused (`ControllerPool`): when a call finishes before either, its
+ * controller was never aborted, and once no abort listener is left on its signal nothing can tell
+ * it from a new one, so the next such call takes it. The listeners are counted
+ * (`getEventListeners`) when the next call takes it, not when the call finishes: undici's
+ * `request()` removes its listener when the response body closes, a tick after the body's text
+ * resolved; fetch keeps one until the request is collected (that controller is dropped). A `fn`
+ * that keeps its signal after finishing and reads `signal.aborted` later could see a later call's
+ * abort.
  *
  * A caller that lends its own controller (`executeWith`) needs neither: the deadline aborts that
  * controller, and the caller's abort reaches `fn` directly.
  */
-import { getEventListeners, setMaxListeners } from 'node:events';
+import { setMaxListeners } from 'node:events';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
+import { ControllerPool } from './controller-pool.js';
 import type { Deadline } from './deadlines.js';
 import { Deadlines } from './deadlines.js';
 import { OrchestratorError } from './errors.js';
@@ -36,9 +38,6 @@ export interface TimeoutOptions {
   timeoutMs?: number;
   clock?: Clock;
 }
-
-/** Enough idle controllers for the calls in flight at once; beyond that a finished call's controller is dropped. */
-const MAX_IDLE_CONTROLLERS = 1024;
 
 /** The calls due in one millisecond share this controller. */
 interface SharedDeadline {
@@ -53,7 +52,7 @@ export class Timeout {
   private readonly deadlines: Deadlines;
   private shared: SharedDeadline | null = null;
   /** Controllers of calls that finished un-aborted: see the module comment. */
-  private readonly idle: AbortController[] = [];
+  private readonly controllers = new ControllerPool(ownController);
 
   constructor(options: TimeoutOptions) {
     this.name = options.name;
@@ -90,7 +89,7 @@ export class Timeout {
   }
 
   private executeOwn<T>(fn: (signal: AbortSignal) => Promise<T>, callerSignal: AbortSignal | undefined): Promise<T> {
-    const controller = this.takeIdle() ?? ownController();
+    const controller = this.controllers.take();
     return new Promise<T>((resolve, reject) => {
       const expire = (error: unknown): void => {
         callerSignal?.removeEventListener('abort', onCallerAbort);
@@ -106,7 +105,7 @@ export class Timeout {
       callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
       const done = (): void => {
         callerSignal?.removeEventListener('abort', onCallerAbort);
-        this.recycle(controller);
+        this.controllers.give(controller);
       };
       settle(this.deadlines, deadline, invoke(fn, controller.signal), resolve, reject, done);
     });
@@ -123,17 +122,6 @@ export class Timeout {
       });
       settle(this.deadlines, deadline, invoke(fn, controller.signal), resolve, reject);
     });
-  }
-
-  /** Called only for a call that finished before its deadline and its caller's abort: `controller` was never aborted. */
-  private recycle(controller: AbortController): void {
-    if (this.idle.length < MAX_IDLE_CONTROLLERS) this.idle.push(controller);
-  }
-
-  /** An idle controller that no earlier call still listens on; one that keeps a listener is dropped. */
-  private takeIdle(): AbortController | undefined {
-    const controller = this.idle.pop();
-    return controller !== undefined && getEventListeners(controller.signal, 'abort').length === 0 ? controller : undefined;
   }
 
   private timeoutError(): OrchestratorError {

@@ -15,8 +15,9 @@ import {
   JSONRPCNotificationSchema,
   JSONRPCRequestSchema,
 } from '@modelcontextprotocol/core';
-import { getEventListeners } from 'node:events';
+import { ControllerPool } from '../breaker/controller-pool.js';
 import type { Guard } from '../breaker/types.js';
+import { isRecord } from '../common/is-record.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import type { SessionStore } from './sessions.js';
@@ -109,10 +110,6 @@ function header(headers: IncomingPost['headers'], name: string): string | undefi
   return Array.isArray(value) ? value[0] : value;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 /**
  * The JSON-RPC request envelope, checked by hand on the hot path: exactly what JSONRPCRequestSchema
  * accepts for these four fields. Anything else goes through the SDK schema for its precise error;
@@ -139,9 +136,6 @@ function isCallToolParams(params: unknown): params is { name: string; arguments?
   );
 }
 
-/** Building an AbortSignal costs microseconds; a call that was not aborted hands its controller on. */
-const MAX_POOLED_CONTROLLERS = 1024;
-
 function envelopeVersion(params: unknown): unknown {
   if (!isRecord(params) || !isRecord(params._meta)) return undefined;
   return params._meta[META_PROTOCOL_VERSION];
@@ -163,7 +157,8 @@ export class McpEndpoint {
   /** Calls that a `notifications/cancelled` may abort, keyed by session (or era) and request id. */
   private readonly inFlight = new Map<string, AbortController>();
   private readonly toolList: unknown[];
-  private readonly controllers: AbortController[] = [];
+  /** Each upstream call's controller, reused across calls: see ControllerPool. */
+  private readonly controllers = new ControllerPool();
   /** The `_meta` of every 2026-07-28 result, and its serialized form for tools/call replies. */
   private readonly modernMeta: Record<string, unknown>;
   private readonly modernMetaJson: string;
@@ -380,7 +375,7 @@ export class McpEndpoint {
   ): Promise<Reply> {
     const upstream = this.deps.upstreams.get(tool.config.upstream)!;
     const key = `${sessionId ?? '-'}\u0000${String(id)}`;
-    const controller = this.idleController() ?? new AbortController();
+    const controller = this.controllers.take();
     incoming.onDisconnect(() => controller.abort(new CallCancelledError('the client disconnected')));
     this.inFlight.set(key, controller);
     try {
@@ -392,18 +387,8 @@ export class McpEndpoint {
       return rpcError(200, id, JSONRPC.requestCancelled, `Request cancelled: ${error.message}`);
     } finally {
       this.inFlight.delete(key);
-      if (!controller.signal.aborted && this.controllers.length < MAX_POOLED_CONTROLLERS) this.controllers.push(controller);
+      this.controllers.give(controller);
     }
-  }
-
-  /**
-   * A finished call's controller, for the next call: never aborted, and with no listener left on it
-   * (undici removes its own a tick after the body is read; one still attached could hear a later
-   * call's abort, so that controller is dropped).
-   */
-  private idleController(): AbortController | undefined {
-    const controller = this.controllers.pop();
-    return controller !== undefined && getEventListeners(controller.signal, 'abort').length === 0 ? controller : undefined;
   }
 
   /** Records the call's time and outcome, logs what an operator should see, and builds the reply. */
