@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import * as z from 'zod';
 import { DURATION_HINT, parseDuration } from '../common/duration.js';
+import { isRecord } from '../common/is-record.js';
 import { DEFAULT_STATE_BUDGET_MS, DEFAULT_STATE_TTL_MS, parseStateUrl, validateStateName } from './redis-settings.js';
 
 export const DEFAULT_UPSTREAM = 'orchestrator';
@@ -382,10 +383,6 @@ function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[]): 
     );
   }
   return value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function child(parent: Record<string, unknown>, key: string): Record<string, unknown> {

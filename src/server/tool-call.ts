@@ -6,6 +6,7 @@
 import { CircuitBreakerError, InvalidArgumentsError, isShieldError } from '../breaker/errors.js';
 import type { CircuitSummary, ShieldError, ShieldErrorJSON } from '../breaker/errors.js';
 import type { Guard } from '../breaker/types.js';
+import { isRecord } from '../common/is-record.js';
 import type { CallOutcome } from './metrics.js';
 import type { Tool } from './tools.js';
 import type { Upstream } from './upstream.js';
@@ -71,10 +72,6 @@ function errorJson(error: ShieldError, upstream: string, guard: Guard): ShieldEr
   return json;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 /** A call that is settled before the upstream (invalid arguments, an open circuit), or its validated arguments. */
 export type PreparedCall = { settled: ToolCallOutcome } | { args: Record<string, unknown> };
 
@@ -107,7 +104,6 @@ export async function callUpstream(
   upstream: Upstream,
   controller: AbortController,
 ): Promise<ToolCallOutcome> {
-  const signal = controller.signal;
   try {
     const answer = await guard.execute((upstreamSignal) => upstream.call(tool.config, args, upstreamSignal), { controller });
     // The upstream's JSON object becomes structuredContent as it came: serializing the parsed copy
@@ -115,7 +111,7 @@ export async function callUpstream(
     const structured = isRecord(answer.body) ? `,"structuredContent":${answer.json}` : '';
     return { resultJson: `{"content":[{"type":"text","text":${JSON.stringify(answer.text)}}]${structured}}`, outcome: 'success' };
   } catch (error) {
-    if (signal.reason instanceof CallCancelledError) throw signal.reason;
+    if (controller.signal.reason instanceof CallCancelledError) throw controller.signal.reason;
     if (error instanceof CircuitBreakerError) {
       return { resultJson: renderRejection(error, upstream.name, guard), outcome: 'circuit_breaker_error' };
     }
