@@ -96,11 +96,5 @@ export function startExchange(
   body: string,
   id: number | string | null,
 ): Exchange {
-  const exchange = new Exchange(id);
-  try {
-    dispatcher.dispatch({ origin, path, method: 'POST', headers, body }, exchange.handler);
-  } catch (error) {
-    exchange.abort(error as Error);
-  }
-  return exchange;
+  return new Exchange(id).dispatch(dispatcher, { origin, path, method: 'POST', headers, body });
 }

@@ -369,15 +369,7 @@ export class McpClient {
   /** One POST; resolves with the JSON-RPC response to `id` from a JSON or SSE body. Network errors and aborts throw. */
   private async exchange(body: string, headers: Record<string, string>, id: number | string | null, signal?: AbortSignal): Promise<Reply> {
     const exchange = startExchange(this.dispatcher, this.url.origin, this.path, headers, body, id);
-    if (!signal) return exchange.promise;
-    const onAbort = (): void => exchange.abort(ABORTED);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      return await exchange.promise;
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-    }
+    return signal ? exchange.abortingOn(signal, ABORTED) : exchange.promise;
   }
 
   private sendCancelled(requestId: number, reason: string): void {

@@ -57,6 +57,9 @@ export abstract class DispatchedRequest<T> implements ResponseSink {
   private reject!: (error: Error) => void;
   private controller: Dispatcher.DispatchController | undefined;
   private settled = false;
+  /** The signal `abortingOn` listens on, and its listener, taken off as the request settles. */
+  private abortSignal: AbortSignal | undefined;
+  private onAbort: (() => void) | undefined;
   private readonly detaching: DetachingHandler = new DetachingHandler(this);
 
   constructor() {
@@ -66,9 +69,29 @@ export abstract class DispatchedRequest<T> implements ResponseSink {
     });
   }
 
-  /** What to pass to `dispatcher.dispatch()`. */
-  get handler(): Dispatcher.DispatchHandler {
-    return this.detaching;
+  /** Sends the request; a dispatcher that throws at once (closed, bad options) rejects it instead. */
+  dispatch(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): this {
+    try {
+      dispatcher.dispatch(options, this.detaching);
+    } catch (error) {
+      this.abort(error as Error);
+    }
+    return this;
+  }
+
+  /**
+   * The outcome, or a rejection with `reason` (by default the signal's) as soon as `signal` aborts.
+   * The listener comes off as the request settles, so the signal's controller can serve another call.
+   */
+  abortingOn(signal: AbortSignal, reason?: Error): Promise<T> {
+    if (signal.aborted) {
+      this.abort(reason ?? (signal.reason as Error));
+    } else if (!this.settled) {
+      this.abortSignal = signal;
+      this.onAbort = (): void => this.abort(reason ?? (signal.reason as Error));
+      signal.addEventListener('abort', this.onAbort);
+    }
+    return this.promise;
   }
 
   /** Rejects with `reason` now and stops the request wherever it is. */
@@ -114,6 +137,7 @@ export abstract class DispatchedRequest<T> implements ResponseSink {
   private settle(value: T | undefined, error?: Error): void {
     if (this.settled) return;
     this.settled = true;
+    if (this.onAbort) this.abortSignal?.removeEventListener('abort', this.onAbort);
     this.detaching.request = undefined;
     this.chunks = [];
     if (error) this.reject(error);

@@ -83,7 +83,9 @@ describe('createUpstream (a real upstream over sockets)', () => {
     });
     const upstream = createUpstream(upstreamConfig(server.url));
     try {
-      const posted = await upstream.call(tool('POST', '/query', 'response.answer', { query: '{{q}}' }), { q: 'why' }, live());
+      const postSignal = live();
+      const posted = await upstream.call(tool('POST', '/query', 'response.answer', { query: '{{q}}' }), { q: 'why' }, postSignal);
+      assert.equal(getEventListeners(postSignal, 'abort').length, 0, 'a finished call leaves no listener on its signal');
       assert.deepEqual(posted, { text: 'ok', body: { response: { answer: 'ok' } }, json: '{"response":{"answer":"ok"}}' });
       const fetched = await upstream.call(tool('GET', '/docs/{{id}}', 'response'), { id: 'a b', top: 3 }, live());
       assert.equal(fetched.text, '{"answer":"ok"}');

@@ -160,17 +160,13 @@ export function createUpstream(config: UpstreamConfig): Upstream {
     if (signal.aborted) throw signal.reason;
     // Not Pool.request(): see DispatchedRequest. The caller's abort settles the call at once, queued
     // or not, and the listener comes off before the call returns, so the caller can reuse its controller.
-    const upstreamRequest = new UpstreamRequest();
-    const onAbort = (): void => upstreamRequest.abort(signal.reason as Error);
-    signal.addEventListener('abort', onAbort);
     let response: { statusCode: number; text: string };
     try {
-      pool.dispatch({ method: tool.method, path, headers: hasBody ? jsonHeaders : baseHeaders, body }, upstreamRequest.handler);
-      response = await upstreamRequest.promise;
+      response = await new UpstreamRequest()
+        .dispatch(pool, { method: tool.method, path, headers: hasBody ? jsonHeaders : baseHeaders, body })
+        .abortingOn(signal);
     } catch (error) {
       throw mapNetworkError(error, signal);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
     }
     const text = response.text;
     if (response.statusCode < 200 || response.statusCode >= 300) {
