@@ -4,19 +4,13 @@
  * fails (exit 1) on the right scenarios with a broken one, and rejects bad flags with exit 2.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import type { VerifyReport } from '../src/report/verify-report.js';
+import { test } from 'node:test';
 import { runShield, SHIELD_MAIN } from './helpers/shield-cli.js';
+import { readVerifyReport, reportScratch } from './helpers/verify-reports.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'shield-verify-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-
-function readReport(dir: string): VerifyReport {
-  return JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as VerifyReport;
-}
+const scratch = reportScratch('shield-verify-');
 
 test('the whole plan at a small scale (1/25) passes: exit 0, every scenario and criterion, and the three reports', async () => {
   const dir = join(scratch, 'pass');
@@ -29,7 +23,7 @@ test('the whole plan at a small scale (1/25) passes: exit 0, every scenario and 
   assert.match(run.stdout, /^PASS: 5 of 5 scenarios passed, 6 of 6 criteria met/m);
   assert.match(run.stderr, /· scenario 4: bulkhead max_concurrent = 5/, 'progress goes to stderr');
 
-  const report = readReport(dir);
+  const report = readVerifyReport(dir);
   assert.equal(report.schema, 'shield-verify-report/1');
   assert.equal(report.verdict, 'pass');
   assert.equal(report.time_scale, 0.04);
@@ -55,7 +49,7 @@ test('a guard without a breaker fails the fault scenarios, names what failed, an
   const dir = join(scratch, 'broken');
   const run = await runShield(['verify', '--no-breaker', '--scenarios', '2,3,4,5', '--down', 'refused', '--report', dir]);
   assert.equal(run.code, 1, run.stdout + run.stderr);
-  const report = readReport(dir);
+  const report = readVerifyReport(dir);
   assert.equal(report.verdict, 'fail');
   assert.deepEqual(report.scenarios.map((s) => [s.id, s.verdict]), [[2, 'fail'], [3, 'fail'], [4, 'fail'], [5, 'fail']]);
   const failed = (id: number) => report.scenarios.find((s) => s.id === id)!.checks.filter((c) => c.verdict === 'fail').map((c) => c.name);
@@ -75,7 +69,7 @@ test('fail_max 1000 is caught by scenario 2 alone', async () => {
   const run = await runShield(['verify', '--fail-max', '1000', '--scenarios', '2', '--down', 'refused', '--report', dir]);
   assert.equal(run.code, 1);
   assert.match(run.stdout, /Circuit state = OPEN, fail_counter = 5\s+\{"state": "open",\s+\{"state": "closed", "fail_counter": 5\}\s+FAIL/);
-  const criteria = readReport(dir).criteria.map((c) => [c.criterion, c.verdict]);
+  const criteria = readVerifyReport(dir).criteria.map((c) => [c.criterion, c.verdict]);
   assert.deepEqual(criteria.slice(0, 3), [
     ['Circuit opens after failures', 'fail'],
     ['Fast-fail response time', 'fail'],

@@ -5,19 +5,13 @@
  * circuit cannot open in time (`--fail-max 1000`), and rejects bad flags with exit 2.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import type { VerifyReport } from '../src/report/verify-report.js';
+import { test } from 'node:test';
 import { runShield } from './helpers/shield-cli.js';
+import { readVerifyReport, reportScratch } from './helpers/verify-reports.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'shield-verify-replicas-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-
-function readReport(dir: string): VerifyReport {
-  return JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as VerifyReport;
-}
+const scratch = reportScratch('shield-verify-replicas-');
 
 test('--replicas 3: scenarios 2, 3 and 4 pass across three replicas sharing one circuit; 1 and 5 are skipped with the reason', async () => {
   const dir = join(scratch, 'pass');
@@ -27,7 +21,7 @@ test('--replicas 3: scenarios 2, 3 and 4 pass across three replicas sharing one 
   for (const id of [2, 3, 4]) assert.match(run.stdout, new RegExp(`^Scenario ${id}: .*  PASS  `, 'm'));
   for (const id of [1, 5]) assert.match(run.stdout, new RegExp(`^Scenario ${id}: .*  SKIPPED  [^]*?skipped: not part of a run across 3 replicas`, 'm'));
 
-  const report = readReport(dir);
+  const report = readVerifyReport(dir);
   assert.equal(report.verdict, 'pass');
   assert.equal(report.replicas?.count, 3);
   assert.equal(report.server_url.split(', ').length, 3, 'every replica named');
@@ -49,7 +43,7 @@ test('--replicas 3 --fail-max 1000: the shared circuit never opens, scenarios 2,
   const dir = join(scratch, 'broken');
   const run = await runShield(['verify', '--replicas', '3', '--fail-max', '1000', '--down', 'refused', '--report', dir], { timeoutMs: 30_000 });
   assert.equal(run.code, 1, run.stdout + run.stderr);
-  const report = readReport(dir);
+  const report = readVerifyReport(dir);
   assert.equal(report.verdict, 'fail');
   assert.deepEqual(
     report.scenarios.filter((s) => [2, 3, 4].includes(s.id)).map((s) => [s.id, s.verdict]),

@@ -4,18 +4,17 @@
  * `--chaos` the fault scenarios run; without it they are SKIPPED with the reason, never passed.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { VerifyReport } from '../src/report/verify-report.js';
 import { resolveConfig, startServer } from '../src/server/index.js';
 import type { RunningServer } from '../src/server/index.js';
 import { startSim } from '../src/sim/index.js';
 import type { ChaosHandle } from '../src/sim/index.js';
 import { runShield } from './helpers/shield-cli.js';
+import { readVerifyReport, reportScratch } from './helpers/verify-reports.js';
 
-const scratch = mkdtempSync(join(tmpdir(), 'shield-verify-target-'));
+const scratch = reportScratch('shield-verify-target-');
 let sim: ChaosHandle;
 let server: RunningServer;
 
@@ -36,16 +35,13 @@ before(async () => {
 after(async () => {
   await server?.close(0);
   await sim?.close();
-  rmSync(scratch, { recursive: true, force: true });
 });
-
-const report = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as VerifyReport;
 
 test('--target with --chaos takes the orchestrator down through its control API and verifies scenarios 2 and 3', async () => {
   const dir = join(scratch, 'chaos');
   const run = await runShield(['verify', '--target', server.origin, '--chaos', sim.controlUrl, '--scenarios', '2,3', '--time-scale', '1/100', '--report', dir]);
   assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
-  const result = report(dir);
+  const result = readVerifyReport(dir);
   assert.equal(result.mode, 'target');
   assert.equal(result.server_url, `${server.origin}/mcp`);
   assert.equal(result.chaos_url, `${sim.controlUrl}/control`);
@@ -63,7 +59,7 @@ test('--target without --chaos: the fault scenarios are SKIPPED with the reason,
   assert.equal(run.code, 1, `${run.stdout}\n${run.stderr}`);
   assert.match(run.stdout, /^Scenario 2: Gradual failures \(circuit opens\) {2}SKIPPED/m);
   assert.match(run.stdout, /skipped: it needs the orchestrator taken down: pass --chaos/);
-  const result = report(dir);
+  const result = readVerifyReport(dir);
   assert.equal(result.verdict, 'fail');
   assert.deepEqual(result.scenarios.map((s) => [s.id, s.verdict]), [[1, 'pass'], [2, 'skipped']]);
   const criteria = Object.fromEntries(result.criteria.map((c) => [c.criterion, c.verdict]));
