@@ -9,6 +9,7 @@ import { ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
 import Opossum from 'opossum';
 import type * as BreakerModule from '../src/breaker/index.js';
 import { fromDist } from './dist.js';
+import { median } from './median.js';
 
 /** The compiled build, as users run it (bench/index.ts builds it when it is stale). */
 const { createGuard } = await fromDist<typeof BreakerModule>('breaker/index.js');
@@ -34,7 +35,6 @@ async function loopRejected(run: Runner, calls: number): Promise<number> {
   return Number(process.hrtime.bigint() - start) / calls;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 const shieldBreaker = createGuard({ name: 'bench' });
 const shieldFull = createGuard({ name: 'bench', maxConcurrent: 64, maxQueue: 0, timeoutMs: 30_000 });

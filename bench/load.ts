@@ -24,6 +24,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import type { LoadReport } from '../src/report/load-report.js';
+import { median } from './median.js';
 
 const CONNECTIONS = 50;
 const DURATION_S = 10;
@@ -115,11 +116,6 @@ interface Check {
   ratio: number;
   target: string;
   pass: boolean;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
 function rssOf(pid: number): number | undefined {

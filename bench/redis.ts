@@ -15,6 +15,7 @@ import type * as RedisStoreModule from '../src/server/redis-store.js';
 import { startTestRedis } from '../test/helpers/redis-server.js';
 import { forkReplica, type Replica } from '../test/helpers/redis-replica.js';
 import { fromDist } from './dist.js';
+import { median } from './median.js';
 
 /** The compiled build, as users run it (bench/index.ts builds it when it is stale). */
 const { createGuard, OrchestratorError } = await fromDist<typeof BreakerModule>('breaker/index.js');
@@ -26,7 +27,6 @@ const TRIPS = 150;
 const POLICY = { failMax: 5, resetTimeoutMs: 60_000 };
 
 const now = () => performance.timeOrigin + performance.now();
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;

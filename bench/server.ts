@@ -23,6 +23,7 @@ import { Pool } from 'undici';
 import type * as ServerModule from '../src/server/index.js';
 import type * as SimModule from '../src/sim/index.js';
 import { fromDist } from './dist.js';
+import { median } from './median.js';
 
 const CONNECTIONS = 10;
 const DURATION_S = 2;
@@ -201,7 +202,6 @@ async function load(target: Target, run: { duration: number } | { amount: number
   return { rps: result.requests.average, non2xx: result.non2xx, errors: result.errors };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 /** Warms every target up, then measures them in interleaved rounds; median req/s, summed non-2xx and errors. */
 async function interleaved(targets: Target[]): Promise<Throughput[]> {

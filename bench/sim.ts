@@ -19,6 +19,7 @@ import autocannon from 'autocannon';
 import type * as SimModule from '../src/sim/index.js';
 import { queryReply } from '../src/sim/lightrag.js';
 import { fromDist } from './dist.js';
+import { median } from './median.js';
 
 const CONNECTIONS = 10;
 const ROUND_S = 2;
@@ -80,7 +81,6 @@ async function throughput(url: string, seconds: number): Promise<number> {
   return result.requests.average;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 async function drive(): Promise<boolean> {
   const bare = await child('bare');
