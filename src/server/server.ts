@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createRequire } from 'node:module';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createGuard } from '../breaker/index.js';
 import { OrchestratorError } from '../breaker/errors.js';
 import type { Clock } from '../breaker/clock.js';
@@ -211,7 +212,7 @@ export async function startServer(config: ShieldConfig, options: StartOptions = 
       if (active > 0) {
         logger.warn({ event: 'shutdown_abort', in_flight: active }, `aborting ${active} request(s) still in flight after the grace period`);
         endpoint.abortAll();
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        await sleep(20);
       }
       for (const socket of sockets) socket.destroy();
       await stopped;

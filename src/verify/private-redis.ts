@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
 
@@ -80,7 +81,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     while (Date.now() < deadline) {
       if (child !== started) throw new Error(`redis-server exited on port ${port}: ${stderr.trim()}`);
       if (await acceptsConnections(port)) return;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
     await kill();
     throw new Error(`redis-server did not accept connections on port ${port} within 5 s`);

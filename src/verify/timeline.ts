@@ -2,6 +2,7 @@
  * The circuit's state over a run, for the charts and the checks: from the guard's own events when the
  * server is embedded (exact times), otherwise from polling `/health`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
 import type { CircuitState } from '../breaker/errors.js';
 import { fetchHealth } from '../client/index.js';
@@ -52,7 +53,7 @@ export class CircuitTimeline {
         } catch {
           this.observe('unknown');
         }
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        await sleep(pollMs);
       }
     };
     const polling = poll();
